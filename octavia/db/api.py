@@ -1,0 +1,96 @@
+"""Engine and session handling for SQLite, PostgreSQL and MySQL.
+
+SQLite runs in WAL mode with foreign keys on; write transactions start with
+`BEGIN IMMEDIATE` so that concurrent writers queue on the busy timeout instead of
+failing when a read lock would have to be upgraded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from octavia.common import config
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+_factory: sessionmaker[Session] | None = None
+
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.info.get("write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    db = config.CONF.database
+    return create_engine(
+        url,
+        pool_size=db.max_pool_size,
+        max_overflow=db.max_overflow,
+        pool_timeout=db.pool_timeout,
+        pool_pre_ping=True,
+    )
+
+
+def get_engine() -> Engine:
+    global _engine, _factory
+    if _engine is None:
+        with _lock:
+            if _engine is None:
+                _engine = make_engine(config.database_url())
+                _factory = sessionmaker(bind=_engine, expire_on_commit=False)
+    return _engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Point the process at another database (tests, db-manage)."""
+    global _engine, _factory
+    with _lock:
+        if _engine is not None and _engine is not engine:
+            _engine.dispose()
+        _engine = engine
+        _factory = sessionmaker(bind=engine, expire_on_commit=False) if engine else None
+
+
+@contextlib.contextmanager
+def session_scope(write: bool = False) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    engine = get_engine()
+    assert _factory is not None
+    with engine.connect() as conn:
+        conn.info["write"] = write
+        with Session(bind=conn, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                conn.info["write"] = False
