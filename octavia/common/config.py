@@ -104,6 +104,13 @@ controller_worker_opts = [
     cfg.StrOpt("amp_image_tag", default="", help="Image tag of amphorae (informational locally)."),
     cfg.StrOpt("amp_flavor_id", default="", help="Compute flavor of amphorae."),
     cfg.StrOpt("client_ca", help="CA that signed the controller's client certificate."),
+    cfg.StrOpt("local_amphora_mode", default="auto", choices=["auto", "netns", "loopback"],
+               help="Local compute/network drivers: netns puts each amphora in a network namespace "
+               "(needs root), loopback gives each its own 127.x address; auto picks netns when it works."),
+    cfg.ListOpt("amp_boot_network_list", default=[], help="Networks a Nova amphora boots on."),
+    cfg.ListOpt("amp_secgroup_list", default=[], help="Security groups of a Nova amphora."),
+    cfg.StrOpt("amp_ssh_key_name", help="Nova keypair injected into amphorae."),
+    cfg.StrOpt("amp_image_owner_id", help="Project that must own the amphora image."),
 ]
 
 health_manager_opts = [
@@ -133,6 +140,7 @@ house_keeping_opts = [
 haproxy_amphora_opts = [
     cfg.StrOpt("base_path", default="", help="Amphora directory root; default state_path/amphorae."),
     cfg.StrOpt("haproxy_cmd", default="/usr/sbin/haproxy", help="HAProxy binary."),
+    cfg.PortOpt("bind_port", default=9443, help="Port of the amphora agent's REST API."),
     cfg.IntOpt("connection_max_retries", default=120, help="Retries connecting to an amphora agent."),
     cfg.FloatOpt("connection_retry_interval", default=0.25, help="Seconds between those retries."),
     cfg.IntOpt("active_connection_max_retries", default=15, help="Retries once an amphora is up."),
@@ -199,6 +207,33 @@ driver_agent_opts = [
     cfg.ListOpt("enabled_provider_agents", default=[], help="Provider agents to start."),
 ]
 
+local_network_opts = [
+    cfg.StrOpt("management_cidr", default="198.18.0.0/24",
+               help="netns mode: amphora management subnet (host bridge holds the first address). "
+               "Another /24 of 198.18.0.0/15 is picked if this one overlaps a host route."),
+    cfg.StrOpt("management_bridge", default="o-lb-mgmt", help="netns mode: host management bridge."),
+    cfg.StrOpt("vip_cidr", default="198.19.0.0/24", help="netns mode: IPv4 subnet of lb-vip-network."),
+    cfg.StrOpt("vip_ipv6_cidr", default="",
+               help="netns mode: IPv6 subnet of lb-vip-network; default a random ULA /64."),
+    cfg.StrOpt("loopback_management_cidr", default="127.128.0.0/16",
+               help="loopback mode: range of amphora management addresses."),
+    cfg.StrOpt("loopback_vip_cidr", default="127.64.0.0/16",
+               help="loopback mode: IPv4 subnet of lb-vip-network."),
+    cfg.StrOpt("default_vip_network_name", default="lb-vip-network",
+               help="Name of the local network created on first use."),
+]
+
+nova_opts = [
+    cfg.BoolOpt("enable_anti_affinity", default=False, help="Server group per ACTIVE_STANDBY LB."),
+    cfg.StrOpt("anti_affinity_policy", default="anti-affinity",
+               choices=["anti-affinity", "soft-anti-affinity"], help="Policy of those server groups."),
+    cfg.StrOpt("availability_zone", help="Availability zone of amphorae unless one is requested."),
+]
+
+service_auth_opts = [
+    cfg.StrOpt("cloud", help="clouds.yaml entry the Nova and Neutron drivers (openstacksdk) use."),
+]
+
 _GROUPS: Sequence[tuple[str | None, Iterable[cfg.Opt]]] = (
     (None, default_opts),
     ("api_settings", api_opts),
@@ -213,6 +248,9 @@ _GROUPS: Sequence[tuple[str | None, Iterable[cfg.Opt]]] = (
     ("networking", networking_opts),
     ("task_flow", task_flow_opts),
     ("driver_agent", driver_agent_opts),
+    ("local_network", local_network_opts),
+    ("nova", nova_opts),
+    ("service_auth", service_auth_opts),
 )
 
 for _group, _opts in _GROUPS:
