@@ -1,0 +1,108 @@
+"""Pydantic building blocks that reproduce WSME's coercions and error wording.
+
+Integers accept numeric strings and booleans accept the usual words (pydantic's lax
+mode does both). Each constrained type raises a PydanticCustomError whose message is
+upstream's reason text, so `octavia.api.errors` can render the familiar faultstring.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+
+class RequestBody(BaseModel):
+    """Base of every request schema: unknown attributes are refused (upstream's immutability)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    def given(self) -> dict[str, Any]:
+        """Only the fields the caller sent (so `null` and "absent" stay distinct)."""
+        return {k: getattr(self, k) for k in self.model_fields_set}
+
+
+def _fail(kind: str, reason: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, reason)
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, AttributeError, TypeError):
+        raise _fail("uuid_format", "Value should be UUID format") from None
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise _fail("ip_format", "Value should be IPv4 or IPv6 format") from None
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise _fail("cidr_format", "Value should be IPv4 or IPv6 CIDR format") from None
+
+
+def _max_len(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise _fail("max_len", f"Value should have a maximum character requirement of {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _range(low: int | None, high: int | None) -> AfterValidator:
+    def check(value: int) -> int:
+        if low is not None and value < low:
+            raise _fail("too_low", f"Value should be greater or equal to {low}")
+        if high is not None and value > high:
+            raise _fail("too_high", f"Value should be lower or equal to {high}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _no_float(value: Any) -> Any:
+    """WSME refuses 1.5 for an integer; pydantic would too, but a bool is not an int either."""
+    if isinstance(value, bool):
+        raise _fail("int_type", "Value should be an integer")
+    return value
+
+
+def enum(*values: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in values:
+            raise _fail("enum", "Value should be one of: " + ", ".join(values))
+        return value
+
+    return AfterValidator(check)
+
+
+Uuid = Annotated[str, AfterValidator(_uuid)]
+IpAddress = Annotated[str, AfterValidator(_ip)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+Str255 = Annotated[str, _max_len(255)]
+Str64 = Annotated[str, _max_len(64)]
+Str36 = Annotated[str, _max_len(36)]
+Str2048 = Annotated[str, _max_len(2048)]
+Int = Annotated[int, BeforeValidator(_no_float)]
+Port = Annotated[int, BeforeValidator(_no_float), _range(1, 65535)]
+Tags = list[Str255]
+
+
+def int_range(low: int | None, high: int | None) -> Any:
+    return Annotated[int, BeforeValidator(_no_float), _range(low, high)]
+
+
+def dedupe(tags: list[str] | None) -> list[str] | None:
+    if tags is None:
+        return None
+    return list(dict.fromkeys(tags))

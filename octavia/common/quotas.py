@@ -1,0 +1,99 @@
+"""Quota enforcement: a project's limits, its usage, and the check made on every create.
+
+The project's quota row is locked (FOR UPDATE; SQLite serialises writers anyway) before
+usage is counted, so concurrent creates cannot both squeeze under the limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from octavia.common import constants as c
+from octavia.common import exceptions
+from octavia.common.config import CONF
+from octavia.db import models
+
+QUOTA_KEYS = ("load_balancer", "listener", "pool", "health_monitor", "member", "l7policy", "l7rule")
+DISPLAY = {
+    "load_balancer": "Load Balancer",
+    "listener": "Listener",
+    "pool": "Pool",
+    "health_monitor": "Health Monitor",
+    "member": "Member",
+    "l7policy": "L7 Policy",
+    "l7rule": "L7 Rule",
+}
+_MODEL: dict[str, Any] = {
+    "load_balancer": models.LoadBalancer,
+    "listener": models.Listener,
+    "pool": models.Pool,
+    "health_monitor": models.HealthMonitor,
+    "member": models.Member,
+    "l7policy": models.L7Policy,
+    "l7rule": models.L7Rule,
+}
+
+
+def defaults() -> dict[str, int]:
+    q = CONF.quotas
+    return {
+        "load_balancer": q.default_load_balancer_quota,
+        "listener": q.default_listener_quota,
+        "pool": q.default_pool_quota,
+        "health_monitor": q.default_health_monitor_quota,
+        "member": q.default_member_quota,
+        "l7policy": q.default_l7policy_quota,
+        "l7rule": q.default_l7rule_quota,
+    }
+
+
+def effective(record: models.Quota | None) -> dict[str, int]:
+    values = defaults()
+    if record is not None:
+        for key in QUOTA_KEYS:
+            stored = getattr(record, key)
+            if stored is not None:
+                values[key] = stored
+    return values
+
+
+def ensure_record(session: Session, project_id: str) -> None:
+    dialect = session.get_bind().dialect.name
+    values = {"project_id": project_id, "created_at": models.utcnow()}
+    if dialect == "postgresql":
+        session.execute(pg_insert(models.Quota).values(**values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(models.Quota).values(**values).on_conflict_do_nothing())
+    elif session.get(models.Quota, project_id) is None:
+        session.add(models.Quota(**values))
+        session.flush()
+
+
+def in_use(session: Session, project_id: str, resource: str) -> int:
+    model = _MODEL[resource]
+    stmt = select(func.count()).select_from(model).where(model.project_id == project_id)
+    if model is models.LoadBalancer:
+        stmt = stmt.where(model.provisioning_status != c.DELETED)
+    return int(session.execute(stmt).scalar_one())
+
+
+def check(session: Session, ctx: Any, project_id: str, wanted: dict[str, int]) -> None:
+    """Raise 403 when creating `wanted` objects would exceed a limit; noauth skips quotas."""
+    if not ctx.quotas_enforced or not any(wanted.values()):
+        return
+    ensure_record(session, project_id)
+    record = session.execute(
+        select(models.Quota).where(models.Quota.project_id == project_id).with_for_update()
+    ).scalar_one()
+    limits = effective(record)
+    for resource, n in wanted.items():
+        limit = limits[resource]
+        if n <= 0 or limit == -1:
+            continue
+        if in_use(session, project_id, resource) + n > limit:
+            raise exceptions.QuotaException(resource=DISPLAY[resource])
