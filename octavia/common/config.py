@@ -127,6 +127,9 @@ health_manager_opts = [
     cfg.IntOpt("failover_threshold", help="Stop failing over when more amphorae than this are stale."),
     cfg.IntOpt("health_update_threads", default=4, help="Threads processing heartbeats."),
     cfg.IntOpt("stats_update_threads", default=4, help="Threads writing statistics."),
+    cfg.FloatOpt("heartbeat_max_clock_skew", default=30.0,
+                 help="Heartbeats whose timestamp is further than this many seconds from the "
+                 "health manager's clock (either way) are dropped as stale."),
 ]
 
 house_keeping_opts = [
