@@ -1,0 +1,31 @@
+"""Starting and stopping the in-process controller services of the all-in-one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningServices:
+    stoppers: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for name, stop in reversed(self.stoppers):
+            try:
+                stop()
+            except Exception:
+                LOG.exception("stopping %s failed", name)
+
+
+def start_controller() -> RunningServices:
+    """Driver agent (status path of every provider), then the controller services."""
+    from octavia.providers.driver_agent import start_driver_agent
+
+    running = RunningServices()
+    agent = start_driver_agent()
+    running.stoppers.append(("driver agent", agent.stop))
+    return running
