@@ -106,7 +106,8 @@ def allocate_vip(session: Session, lb: models.LoadBalancer, driver: Any, provide
         vip, additional = network_loader.get_driver().allocate_vip(lb)
     except lib_exceptions.DriverError as exc:
         raise exceptions.ProviderDriverError(prov=provider, user_msg=exc.user_fault_string) from exc
-    vip = dict(vip or {})
+    vip = vip.to_dict() if hasattr(vip, "to_dict") else dict(vip or {})
+    additional = [a.to_dict() if hasattr(a, "to_dict") else dict(a) for a in additional or []]
     lb.vip_address = vip.get("ip_address") or vip.get("vip_address") or lb.vip_address
     lb.vip_port_id = vip.get("port_id") or vip.get("vip_port_id") or lb.vip_port_id
     lb.vip_subnet_id = vip.get("subnet_id") or vip.get("vip_subnet_id") or lb.vip_subnet_id
