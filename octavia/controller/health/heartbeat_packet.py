@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMAT_VERSION = 1
+# On the wire a heartbeat is at most 64 KiB (one UDP datagram); its JSON may inflate to
+# 1 MiB, which bounds memory while leaving room for thousands of members.
 MAX_PACKET_BYTES = 64 * 1024
-MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_PAYLOAD_BYTES = 1024 * 1024
 DIGEST_BYTES = hashlib.sha256().digest_size
 MAX_ID_LENGTH = 64
 
@@ -104,7 +106,10 @@ def encode(heartbeat: Heartbeat, key: bytes) -> bytes:
             pid: {"status": rep.status, "members": dict(rep.members)} for pid, rep in heartbeat.pools.items()
         },
     }
-    body = zlib.compress(json.dumps(doc, separators=(",", ":")).encode())
+    payload = json.dumps(doc, separators=(",", ":")).encode()
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"heartbeat payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    body = zlib.compress(payload)
     packet = body + _sign(body, key)
     if len(packet) > MAX_PACKET_BYTES:
         raise ValueError(f"heartbeat of {len(packet)} bytes exceeds {MAX_PACKET_BYTES}")
