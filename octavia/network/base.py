@@ -19,6 +19,7 @@ Filters = Mapping[str, Sequence[str]]
 
 DEVICE_OWNER_VIP = "Octavia"
 DEVICE_OWNER_VRRP = "compute:octavia"
+DEVICE_OWNER_MEMBER = "compute:octavia-member"
 
 
 class NetworkException(exceptions.APIException):
