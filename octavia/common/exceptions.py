@@ -130,6 +130,10 @@ class ObjectInUse(Conflict):
     message = "{object} {id} is in use and cannot be modified."
 
 
+class RecordAlreadyExists(Conflict):
+    message = "A {field} of {name} already exists."
+
+
 class RequestEntityTooLarge(APIException):
     code = 413
     message = "Request Entity Too Large"
