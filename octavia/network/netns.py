@@ -264,3 +264,38 @@ def pick_free_cidr(preferred: str, pool: str, taken: Iterable[Any]) -> str:
         if free(candidate):
             return str(candidate)
     raise PlumbingError(f"no free /{want.prefixlen} in {pool}: all overlap host routes")
+
+
+def interface_networks(ifname: str, namespace: str | None = None) -> list[ipaddress.IPv4Interface]:
+    """IPv4 addresses (with prefix) held by an interface."""
+    return [
+        ipaddress.IPv4Interface(f"{a['local']}/{a['prefixlen']}")
+        for link in _json(["-4", "addr", "show", "dev", ifname], namespace=namespace)
+        for a in link.get("addr_info", [])
+    ]
+
+
+def redirect_to_loopback(bridge: str, gateway: str, targets: Iterable[tuple[str, int]]) -> None:
+    """Let amphorae reach controller services bound to 127.x (the heartbeat receiver of
+    the all-in-one): packets from the bridge to gateway:port go to loopback:port. Needs
+    route_localnet on the bridge, or the kernel drops them as martians."""
+    _sysctl(f"net.ipv4.conf.{bridge}.route_localnet", "1")
+    table = "octavia_mgmt_" + bridge.replace("-", "_")
+    rules = "".join(
+        f'    iifname "{bridge}" ip daddr {gateway} udp dport {port} dnat to {host}:{port}\n'
+        for host, port in targets
+    )
+    _execute(["nft", "-f", "-"], stdin=(
+        f"table ip {table}\n"
+        f"delete table ip {table}\n"
+        f"table ip {table} {{\n"
+        "  chain prerouting {\n"
+        "    type nat hook prerouting priority dstnat; policy accept;\n"
+        f"{rules}"
+        "  }\n"
+        "}\n"
+    ))
+
+
+def remove_redirect(bridge: str) -> None:
+    _execute(["nft", "delete", "table", "ip", "octavia_mgmt_" + bridge.replace("-", "_")], check=False)
