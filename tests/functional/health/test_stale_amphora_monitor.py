@@ -57,7 +57,7 @@ def test_silent_amphora_is_failed_over_once_and_marked_busy(db: Any) -> None:
 
 
 def test_two_health_managers_racing_fail_over_each_amphora_exactly_once(db: Any) -> None:
-    stale = [make_lb(health_age=60 + i).amphora for i in range(6)]
+    stale = [make_lb(health_age=60 + i).amphora for i in range(30)]
     failovers = Failovers()
     managers = [monitor(failovers), monitor(failovers)]
     barrier = threading.Barrier(len(managers))
