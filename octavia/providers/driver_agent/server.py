@@ -28,6 +28,7 @@ from octavia.providers.driver_agent.status_updates import apply_status_update
 LOG = logging.getLogger(__name__)
 
 SOCKET_MODE = 0o660
+MAX_SOCKET_PATH_BYTES = 107  # sun_path is 108 bytes including the NUL
 
 Processor = Callable[[Any], dict[str, Any]]
 FaultReply = Callable[[str], dict[str, Any]]
@@ -72,6 +73,11 @@ def _status_error(fault: str) -> dict[str, Any]:
 
 def _claim_socket_path(path: str) -> None:
     """Remove a stale socket file; refuse to steal one another live agent is serving."""
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH_BYTES:
+        raise RuntimeError(
+            f"Socket path {path} is longer than {MAX_SOCKET_PATH_BYTES} bytes; "
+            "use a shorter state_path or set the [driver_agent] *_socket_path options."
+        )
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     if not os.path.exists(path):
         return

@@ -1,0 +1,80 @@
+"""Running a provider's completion work off the API's thread and reporting the result.
+
+A provider call must return at once; the API commits its transaction only after the
+call returns. A job therefore runs on a small thread pool, first waits (briefly,
+bounded) for what it needs to become visible through the driver agent's get socket,
+then sends one status message through the status socket, exactly as a third-party
+provider would.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from octavia.providers.agent_client import DriverAgentClient
+
+LOG = logging.getLogger(__name__)
+
+VISIBILITY_TIMEOUT = 5.0
+FIRST_POLL_DELAY = 0.001
+MAX_POLL_DELAY = 0.05
+WORKER_THREADS = 8
+
+T = TypeVar("T")
+StatusMessage = dict[str, list[dict[str, str]]]
+Job = Callable[[DriverAgentClient], StatusMessage | None]
+
+
+def wait_for(fetch: Callable[[], T | None], timeout: float = VISIBILITY_TIMEOUT) -> T | None:
+    """Call `fetch` with growing pauses until it returns something other than None."""
+    deadline = time.monotonic() + timeout
+    delay = FIRST_POLL_DELAY
+    while True:
+        value = fetch()
+        if value is not None:
+            return value
+        if time.monotonic() + delay > deadline:
+            return None
+        time.sleep(delay)
+        delay = min(delay * 2, MAX_POLL_DELAY)
+
+
+class CompletionWorker:
+    """A lazily started thread pool, restarted in a forked child (API worker processes)."""
+
+    def __init__(self, name: str, threads: int = WORKER_THREADS) -> None:
+        self.name = name
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pid = 0
+
+    def submit(self, job: Job) -> Future[None]:
+        return self._pool().submit(self._run, job)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None or self._pid != os.getpid():
+                self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix=self.name)
+                self._pid = os.getpid()
+            return self._executor
+
+    def _run(self, job: Job) -> None:
+        try:
+            # A client per job: cheap, and it follows the configured socket paths.
+            client = DriverAgentClient()
+            message = job(client)
+            if message:
+                client.update_loadbalancer_status(message)
+        except Exception as exc:
+            LOG.exception("%s: completing an operation failed: %s", self.name, _fault(exc))
+
+
+def _fault(exc: Exception) -> Any:
+    return getattr(exc, "fault_string", None) or getattr(exc, "operator_fault_string", None) or exc
