@@ -40,7 +40,9 @@ def load_provider_agents(names: Sequence[str]) -> dict[str, AgentFunction]:
     return agents
 
 
-def start_provider_agents(agents: dict[str, AgentFunction], exit_event: Event) -> list[multiprocessing.Process]:
+def start_provider_agents(
+    agents: dict[str, AgentFunction], exit_event: Event
+) -> list[multiprocessing.Process]:
     processes = []
     for name, function in agents.items():
         process = multiprocessing.Process(
