@@ -111,7 +111,7 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
             return
         for row in rows:
             if not row.bridge:
-                row.bridge = netns.host_ifname(netns.LOCAL_BRIDGE_PREFIX, row.id)[:14]
+                row.bridge = netns.host_ifname(netns.LOCAL_BRIDGE_PREFIX, row.id)
             gateways = [
                 f"{s.gateway_ip}/{ipaddress.ip_network(s.cidr).prefixlen}"
                 for s in row.subnets

@@ -9,6 +9,7 @@ text is what an operator would see running the same command.
 from __future__ import annotations
 
 import functools
+import hashlib
 import ipaddress
 import json
 import logging
@@ -83,7 +84,8 @@ def resolve_mode() -> Mode:
 
 
 def short_hex(object_id: str, length: int) -> str:
-    return object_id.replace("-", "")[:length]
+    """A stable hex digest of the whole id: unique however similar two ids look."""
+    return hashlib.sha256(object_id.encode()).hexdigest()[:length]
 
 
 def namespace_name(amphora_id: str) -> str:
@@ -92,7 +94,7 @@ def namespace_name(amphora_id: str) -> str:
 
 def host_ifname(prefix: str, object_id: str) -> str:
     """A host interface name unique per object, within Linux's 15 characters."""
-    return (prefix + short_hex(object_id, MAX_IFNAME))[:MAX_IFNAME]
+    return prefix + short_hex(object_id, MAX_IFNAME - len(prefix))
 
 
 # --- namespaces -------------------------------------------------------------------
