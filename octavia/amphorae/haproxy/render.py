@@ -43,8 +43,9 @@ PEER_PORT = 1025
 PROMETHEUS_INTERNAL_MAXCONN = 50
 # Room for the agent's own connections to the stats socket.
 CLI_MAXCONN = 10
-# A unix socket path must fit in sockaddr_un.sun_path (108 bytes with the NUL).
-_MAX_SOCKET_PATH = 107
+# sockaddr_un.sun_path holds 108 bytes; HAProxy binds "<path>.<pid>.tmp" first and
+# refuses paths over 97 bytes ("socket path ... too long (max 97)").
+_MAX_SOCKET_PATH = 97
 # File descriptors HAProxy needs besides two per connection: per thread (poller, wake-up
 # pipes), per listening socket and per checked server, plus a fixed margin (measured
 # with 2.6: 2 * maxconn + 3 * threads + 20 + listeners + checked servers).
