@@ -97,3 +97,33 @@ def check(session: Session, ctx: Any, project_id: str, wanted: dict[str, int]) -
             continue
         if in_use(session, project_id, resource) + n > limit:
             raise exceptions.QuotaException(resource=DISPLAY[resource])
+
+
+def stored(record: models.Quota) -> dict[str, int | None]:
+    """The limits as recorded: None means "the deployment default"."""
+    return {key: getattr(record, key) for key in QUOTA_KEYS}
+
+
+def set_limits(session: Session, project_id: str, changes: dict[str, int | None]) -> None:
+    """Record new limits for a project (None resets one to the default)."""
+    ensure_record(session, project_id)
+    record = session.execute(
+        select(models.Quota).where(models.Quota.project_id == project_id).with_for_update()
+    ).scalar_one()
+    for key, value in changes.items():
+        if key not in QUOTA_KEYS:
+            raise ValueError(f"unknown quota {key}")
+        setattr(record, key, value)
+    session.flush()
+
+
+def reset_limits(session: Session, project_id: str) -> None:
+    """Every limit back to the default; the record stays, as upstream. 404 without one."""
+    record = session.execute(
+        select(models.Quota).where(models.Quota.project_id == project_id).with_for_update()
+    ).scalar_one_or_none()
+    if record is None:
+        raise exceptions.NotFound("Quotas", project_id)
+    for key in QUOTA_KEYS:
+        setattr(record, key, None)
+    session.flush()
