@@ -80,40 +80,53 @@ class Ids:
     members: list[str]
 
 
-class Haproxy:
-    """haproxy -W (master-worker) with one frontend, one backend, one server per member."""
+def run_haproxy(base_path: str, lb_id: str, config_text: str) -> subprocess.Popen[bytes]:
+    """Start haproxy on a rendered configuration; returns once its stats socket exists."""
+    assert HAPROXY is not None
+    lb_dir = Path(base_path) / lb_id
+    lb_dir.mkdir(parents=True, exist_ok=True)
+    config = lb_dir / "haproxy.cfg"
+    config.write_text(config_text)
+    log = lb_dir / "haproxy.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [HAPROXY, "-W", "-db", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 10
+    while not os.path.exists(lb_dir / heartbeat_sender.SOCKET_NAME):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"haproxy did not start: {log.read_text()}")
+        time.sleep(0.02)
+    return proc
 
-    def __init__(self, base_path: str, ids: Ids, backends: list[Backend]) -> None:
+
+class Haproxy:
+    """haproxy -W (master-worker) for one LB: hand-written (one frontend, one backend, a
+    server per member, named like the renderer names them) unless `config_text` is given."""
+
+    def __init__(
+        self, base_path: str, ids: Ids, backends: list[Backend], config_text: str | None = None
+    ) -> None:
         self.ids = ids
         self.port = free_tcp_port()
-        lb_dir = Path(base_path) / ids.lb
-        lb_dir.mkdir(parents=True)
-        self.socket = str(lb_dir / heartbeat_sender.SOCKET_NAME)
+        self.socket = str(Path(base_path) / ids.lb / heartbeat_sender.SOCKET_NAME)
         servers = "\n".join(
             f"    server {mid} 127.0.0.1:{b.port} check inter 100 fall 1 rise 1"
             for mid, b in zip(ids.members, backends, strict=True)
         )
-        self.config = lb_dir / "haproxy.cfg"
-        self.config.write_text(
-            "global\n"
-            f"    stats socket {self.socket} mode 600 level user\n"
-            "    maxconn 1000\n"
-            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n"
-            f"frontend {ids.listener}\n    bind 127.0.0.1:{self.port}\n"
-            f"    default_backend {ids.pool}:{ids.listener}\n"
-            f"backend {ids.pool}:{ids.listener}\n    option httpchk GET /\n{servers}\n"
-        )
-        assert HAPROXY is not None
-        self.log = lb_dir / "haproxy.log"
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [HAPROXY, "-W", "-db", "-f", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+        if config_text is None:
+            config_text = (
+                "global\n"
+                f"    stats socket {self.socket} mode 600 level user\n"
+                "    maxconn 1000\n"
+                "defaults\n    mode http\n    timeout connect 1s\n"
+                "    timeout client 5s\n    timeout server 5s\n"
+                f"frontend {ids.listener}\n    bind 127.0.0.1:{self.port}\n"
+                f"    default_backend {ids.pool}:{ids.listener}\n"
+                f"backend {ids.pool}:{ids.listener}\n    option httpchk GET /\n{servers}\n"
             )
-        deadline = time.monotonic() + 10
-        while not os.path.exists(self.socket):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"haproxy did not start: {self.log.read_text()}")
-            time.sleep(0.02)
+        self.proc = run_haproxy(base_path, ids.lb, config_text)
 
     def worker_pid(self) -> int | None:
         status = heartbeat_sender.read_haproxy(self.socket)
@@ -166,8 +179,8 @@ def haproxy_factory(base_path: str, backends: list[Backend]) -> Iterator[Any]:
         pytest.skip("haproxy binary not installed")
     started: list[Haproxy] = []
 
-    def start(ids: Ids) -> Haproxy:
-        proxy = Haproxy(base_path, ids, backends)
+    def start(ids: Ids, config_text: str | None = None) -> Haproxy:
+        proxy = Haproxy(base_path, ids, backends, config_text)
         started.append(proxy)
         return proxy
 

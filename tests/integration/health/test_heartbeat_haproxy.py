@@ -201,3 +201,46 @@ def test_heartbeats_from_haproxy_drive_statuses_and_stats(
     finally:
         sender.stop()
         receiver.stop()
+
+
+def test_sender_maps_the_renderers_names_back_to_api_ids(
+    sqlite_db: Any, base_path: str, backends: list[Backend], haproxy_factory: Any
+) -> None:
+    """The renderer's frontend/backend/server names are what collect_status turns back into ids."""
+    from sqlalchemy.orm import selectinload
+
+    from octavia.amphorae.haproxy.render import render_haproxy_config
+
+    from .conftest import free_tcp_port
+
+    ids = new_ids()
+    _rows(ids)
+    port = free_tcp_port()
+    with session_scope(write=True) as s:
+        lb = s.get(models.LoadBalancer, ids.lb)
+        assert lb is not None
+        lb.vip_address = "127.0.0.1"
+        lb.topology = c.TOPOLOGY_SINGLE
+        s.get(models.Listener, ids.listener).protocol_port = port  # type: ignore[union-attr]
+        for mid, backend in zip(ids.members, backends, strict=True):
+            s.get(models.Member, mid).protocol_port = backend.port  # type: ignore[union-attr]
+    with session_scope() as s:
+        lb = s.scalars(
+            select(models.LoadBalancer)
+            .where(models.LoadBalancer.id == ids.lb)
+            .options(
+                selectinload(models.LoadBalancer.listeners),
+                selectinload(models.LoadBalancer.pools).selectinload(models.Pool.members),
+                selectinload(models.LoadBalancer.pools).selectinload(models.Pool.health_monitor),
+                selectinload(models.LoadBalancer.amphorae),
+            )
+        ).one()
+        text = render_haproxy_config(lb, None, amp_base=base_path)
+    haproxy_factory(ids, text)
+    wait_for(lambda: set(members_of(base_path, ids).values()) == {"UP"}, what="rendered members UP")
+    get(port, 3)
+    status = heartbeat_sender.collect_status(base_path)
+    assert set(status["listeners"]) == {ids.listener}
+    assert set(status["pools"]) == {ids.pool}
+    assert set(status["pools"][ids.pool]["members"]) == set(ids.members)
+    assert status["listeners"][ids.listener]["stats"]["total_connections"] >= 3
