@@ -134,6 +134,17 @@ class LocalComputeDriver(base.ComputeBase):
         LOG.info("amphora management network %s on bridge %s", network, bridge)
         return _Management(network, gateway, bridge)
 
+    def remove_management_network(self) -> None:
+        """Remove the management bridge and its redirect once no amphora is left."""
+        root = paths.amphorae_root()
+        if self.mode != "netns" or (os.path.isdir(root) and any(
+                _read_state(os.path.join(root, e)) for e in os.listdir(root))):
+            return
+        bridge = CONF.local_network.management_bridge
+        netns.remove_redirect(bridge)
+        netns.delete_link(bridge)
+        self._mgmt = None
+
     @staticmethod
     def _controllers() -> list[tuple[str, int]]:
         result = []

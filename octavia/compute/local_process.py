@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 TERM_GRACE_S = 3.0
 KILL_GRACE_S = 2.0
 _POLL_S = 0.02
+_EXEC_RETRIES = 10
 
 
 def start_detached(argv: Sequence[str], log_path: str, pid_path: str, cwd: str) -> int:
@@ -71,7 +72,13 @@ def is_running(pid: int | None, marker: str) -> bool:
     if info is None or info[0] in ("Z", "X"):
         reap(pid)
         return False
-    return marker.encode() in _proc_read(pid, "cmdline")
+    cmdline = _proc_read(pid, "cmdline")
+    for _ in range(_EXEC_RETRIES):
+        if cmdline:
+            break
+        time.sleep(_POLL_S)  # empty while the process is inside execve()
+        cmdline = _proc_read(pid, "cmdline")
+    return marker.encode() in cmdline
 
 
 def reap(pid: int) -> None:

@@ -1,0 +1,3 @@
+from tests.integration.compute.harness import local_env
+
+__all__ = ["local_env"]
