@@ -274,7 +274,7 @@ class HeartbeatSender(threading.Thread):
         status = collect_status(self.base_path, self._counters)
         return hb.encode(build_heartbeat(self.amphora_id, self._seq, status, time.time()), self._key)
 
-    def send_once(self, sockets: dict[int, socket.socket]) -> None:
+    def send_once(self, sockets: dict[socket.AddressFamily, socket.socket]) -> None:
         packet = self.next_packet()
         for dest in self._destinations:
             try:

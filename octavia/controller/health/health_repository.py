@@ -12,7 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import mysql as mysql_dml
+from sqlalchemy.dialects import postgresql as postgresql_dml
+from sqlalchemy.dialects import sqlite as sqlite_dml
 from sqlalchemy.orm import Session
 
 from octavia.common import constants
@@ -100,16 +103,15 @@ def apply_status_changes(session: Session, changes: StatusChanges) -> int:
 
 
 def _insert_for(session: Session) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT / ON DUPLICATE KEY."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect in ("mysql", "mariadb"):
-        from sqlalchemy.dialects.mysql import insert
-    else:
-        raise NotImplementedError(f"no upsert for dialect {dialect}")
-    return insert
+        return sqlite_dml.insert
+    if dialect == "postgresql":
+        return postgresql_dml.insert
+    if dialect in ("mysql", "mariadb"):
+        return mysql_dml.insert
+    raise NotImplementedError(f"no upsert for dialect {dialect}")
 
 
 def _upsert(session: Session, model: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
@@ -164,8 +166,13 @@ def upsert_listener_stats(
     _upsert(session, models.ListenerStatistics, rows, ["listener_id", "amphora_id"])
 
 
-def _silent_amphorae(cutoff: datetime.datetime) -> Select[Any]:
-    return (
+def find_stale(session: Session, cutoff: datetime.datetime) -> tuple[list[str], list[str]]:
+    """(every silent, not-busy amphora; those of them that may be failed over now).
+
+    An amphora whose LB is in a PENDING_* state is not failed over yet: a flow owns
+    that LB and would race the failover. It is still counted for the circuit breaker.
+    """
+    rows = session.execute(
         select(models.AmphoraHealth.amphora_id, models.LoadBalancer.provisioning_status)
         .join(models.Amphora, models.Amphora.id == models.AmphoraHealth.amphora_id)
         .outerjoin(models.LoadBalancer, models.LoadBalancer.id == models.Amphora.load_balancer_id)
@@ -174,16 +181,8 @@ def _silent_amphorae(cutoff: datetime.datetime) -> Select[Any]:
             models.AmphoraHealth.last_update < cutoff,
             models.Amphora.status.not_in(GONE_AMPHORA_STATUSES),
         )
-    )
-
-
-def find_stale(session: Session, cutoff: datetime.datetime) -> tuple[list[str], list[str]]:
-    """(every silent, not-busy amphora; those of them that may be failed over now).
-
-    An amphora whose LB is in a PENDING_* state is not failed over yet: a flow owns
-    that LB and would race the failover. It is still counted for the circuit breaker.
-    """
-    rows = session.execute(_silent_amphorae(cutoff).order_by(models.AmphoraHealth.last_update)).all()
+        .order_by(models.AmphoraHealth.last_update)
+    ).all()
     silent = [row.amphora_id for row in rows]
     eligible = [
         row.amphora_id for row in rows if row.provisioning_status not in constants.PENDING_STATUSES
