@@ -25,6 +25,8 @@ class HealthManagerService:
     @classmethod
     def from_config(cls, conf: cfg.ConfigOpts, failover: FailoverCallback | None) -> HealthManagerService:
         hm = conf.health_manager
+        if hm.heartbeat_key == "insecure":
+            LOG.warning("[health_manager] heartbeat_key is the built-in default: set a secret one")
         receiver = HeartbeatReceiver(
             key=str(hm.heartbeat_key).encode(),
             bind_ip=hm.bind_ip,

@@ -37,6 +37,8 @@ class StaleAmphoraMonitor:
 
     With `failover=None` (no worker in this deployment) stale amphorae are only
     reported, never claimed, so a later health manager with a worker can take them.
+    The loop's first scan waits one `heartbeat_timeout`: after a control-plane outage
+    every row looks stale until the amphorae's next heartbeats land.
     """
 
     def __init__(
@@ -71,6 +73,8 @@ class StaleAmphoraMonitor:
         self._pool.shutdown(wait=True)
 
     def _run(self) -> None:
+        if self._stop.wait(self.heartbeat_timeout):
+            return
         while not self._stop.wait(self.check_interval):
             try:
                 self.check_once()

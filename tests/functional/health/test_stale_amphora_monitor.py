@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -170,7 +171,10 @@ def test_monitor_thread_scans_on_its_interval(db: Any) -> None:
         failovers(amphora_id)
         done.set()
 
-    mon = StaleAmphoraMonitor(record, heartbeat_timeout=10.0, check_interval=0.05).start()
+    started = time.monotonic()
+    mon = StaleAmphoraMonitor(record, heartbeat_timeout=0.5, check_interval=0.05).start()
     assert done.wait(5)
     mon.stop()
+    # The first scan waits one heartbeat_timeout so live amphorae can report after a restart.
+    assert time.monotonic() - started >= 0.5
     assert failovers.calls == Counter({rows.amphora: 1})
