@@ -9,7 +9,7 @@ import sys
 import threading
 from types import FrameType
 
-from octavia.common import config
+from octavia.common import config, logging_setup
 from octavia.controller.health.service import HealthManagerService
 from octavia.controller.health.stale_amphora_monitor import FailoverCallback
 
@@ -31,7 +31,7 @@ def load_failover() -> FailoverCallback | None:
 
 def main(argv: list[str] | None = None) -> int:
     config.init(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging_setup.setup()
     service = HealthManagerService.from_config(config.CONF, load_failover()).start()
     done = threading.Event()
 
