@@ -28,6 +28,8 @@ from octavia.providers.driver_agent.status_updates import apply_status_update
 LOG = logging.getLogger(__name__)
 
 SOCKET_MODE = 0o660
+# How often an idle server checks for shutdown; bounds how long stop() takes.
+POLL_INTERVAL = 0.05
 MAX_SOCKET_PATH_BYTES = 107  # sun_path is 108 bytes including the NUL
 
 Processor = Callable[[Any], dict[str, Any]]
@@ -109,7 +111,7 @@ class DriverAgent:
             for name, path, process, on_bad_frame in specs:
                 server = _UnixServer(name, path, process, on_bad_frame)
                 thread = threading.Thread(
-                    target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                    target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
                     name=f"driver-agent-{name}", daemon=True,
                 )
                 try:

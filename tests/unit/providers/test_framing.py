@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -35,9 +36,6 @@ def test_header_and_body_in_separate_writes(pair: tuple[socket.socket, socket.so
 def test_large_frame(pair: tuple[socket.socket, socket.socket]) -> None:
     a, b = pair
     value = {"members": [{"id": str(i), "provisioning_status": "ACTIVE"} for i in range(3000)]}
-    a.setblocking(True)
-    import threading
-
     writer = threading.Thread(target=framing.write_frame, args=(a, value))
     writer.start()
     assert framing.read_frame(b) == value
