@@ -14,6 +14,7 @@ import ipaddress
 import json
 import logging
 import os
+import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
@@ -25,6 +26,7 @@ LOG = logging.getLogger(__name__)
 Mode = Literal["netns", "loopback"]
 IP = "ip"
 NS_PREFIX = "amp-"
+NETNS_ETC = "/etc/netns"
 LOCAL_BRIDGE_PREFIX = "olb-"
 MAX_IFNAME = 15
 _GUARD_TABLE = "octavia_local"
@@ -104,9 +106,19 @@ def namespace_exists(name: str) -> bool:
     return os.path.exists(os.path.join("/run/netns", name))
 
 
+def _netns_etc(name: str) -> str:
+    return os.path.join(NETNS_ETC, name)
+
+
 def create_namespace(name: str) -> None:
+    """A namespace with `lo` up and no DNS: `ip netns exec` mounts /etc/netns/<name>/
+    resolv.conf, whose lack of servers makes lookups fail at once on the namespace's
+    loopback instead of timing out towards a server amphorae cannot reach."""
     run(["netns", "add", name])
     run(["link", "set", "lo", "up"], namespace=name)
+    os.makedirs(_netns_etc(name), exist_ok=True)
+    with open(os.path.join(_netns_etc(name), "resolv.conf"), "w") as f:
+        f.write("# local amphora: no DNS\noptions timeout:1 attempts:1\n")
 
 
 def namespace_pids(name: str) -> list[int]:
@@ -118,10 +130,12 @@ def namespace_pids(name: str) -> list[int]:
 def delete_namespace(name: str) -> None:
     """Remove the namespace and every veth in it (which removes their host ends at once)."""
     if not namespace_exists(name):
+        shutil.rmtree(_netns_etc(name), ignore_errors=True)
         return
     for link in _json(["link", "show", "type", "veth"], namespace=name):
         run(["link", "del", link["ifname"]], namespace=name, check=False)
     run(["netns", "del", name], check=False)
+    shutil.rmtree(_netns_etc(name), ignore_errors=True)
 
 
 def exec_prefix(namespace: str | None) -> list[str]:

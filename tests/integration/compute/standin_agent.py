@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import http.server
+import socketserver
 
 
 def main() -> None:
@@ -31,7 +32,8 @@ def main() -> None:
         def log_message(self, *args: object) -> None:
             return
 
-    server = http.server.HTTPServer((agent["bind_host"], int(agent["bind_port"])), Handler)
+    # TCPServer, not HTTPServer: no reverse lookup of the bind address at start.
+    server = socketserver.TCPServer((agent["bind_host"], int(agent["bind_port"])), Handler)
     server.serve_forever()
 
 
