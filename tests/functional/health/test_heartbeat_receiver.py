@@ -8,11 +8,13 @@ import json
 import os
 import time
 import zlib
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from octavia.common import constants as c
 from octavia.controller.health import heartbeat_packet as hb
+from octavia.controller.health.health_updater import apply_heartbeat
 from octavia.db import models
 from octavia.db.api import session_scope
 
@@ -204,3 +206,29 @@ def test_bad_packets_change_nothing_and_the_receiver_keeps_running(live_receiver
         hb.encode(heartbeat(rows, seq(), members=down, pool=hb.POOL_DOWN), KEY), "applied"
     )
     assert operating(models.Pool, rows.pool) == c.ERROR
+
+
+def test_statement_count_does_not_grow_with_members(db: Any) -> None:
+    """A heartbeat costs a fixed number of SQL statements whatever the number of members."""
+    counts = []
+    for size in (2, 60):
+        rows = make_lb(members=size)
+        members = {m: (hb.MEMBER_DOWN if i % 3 == 0 else hb.MEMBER_UP) for i, m in enumerate(rows.members)}
+        statements: list[str] = []
+
+        def record(
+            _conn: Any, _cursor: Any, statement: str, *_args: Any, sink: list[str] = statements
+        ) -> None:
+            if statement.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+                sink.append(statement)
+
+        event.listen(db, "before_cursor_execute", record)
+        try:
+            apply_heartbeat(heartbeat(rows, Seq()(), members=members, counters={"total_connections": 3}))
+        finally:
+            event.remove(db, "before_cursor_execute", record)
+        assert operating(models.Member, rows.members[0]) == c.ERROR
+        assert operating(models.Member, rows.members[1]) == c.ONLINE
+        counts.append(len(statements))
+    print(f"\nSQL statements per heartbeat: {counts}")
+    assert counts[0] == counts[1] <= 14, counts
