@@ -1,22 +1,19 @@
-"""Where a local amphora lives on disk, shared by the compute driver, the agent and the
-controller-side driver so they agree without passing paths around."""
+"""Where an amphora keeps its per-load-balancer files.
+
+The controller (rendering paths into HAProxy configs), the compute driver (writing
+the agent's `base_path`) and the agent itself must agree on this directory, so it is
+computed in one place.
+"""
 
 from __future__ import annotations
 
 import os
 
 from octavia.common import config
-
-
-def amphorae_root() -> str:
-    return config.CONF.haproxy_amphora.base_path or config.state_path("amphorae")
-
-
-def amphora_dir(amphora_id: str) -> str:
-    """The amphora's own directory: config, certificates, sockets, logs."""
-    return os.path.join(amphorae_root(), amphora_id)
+from octavia.common.config import CONF
 
 
 def amphora_base_path(amphora_id: str) -> str:
-    """The agent's base_path: one subdirectory per load balancer it serves."""
-    return os.path.join(amphora_dir(amphora_id), "lbs")
+    """Directory holding `{lb_id}/haproxy.cfg` etc. for one amphora."""
+    root = CONF.haproxy_amphora.base_path or config.state_path("amphorae")
+    return os.path.join(root, amphora_id, "lbs")
