@@ -33,12 +33,12 @@ _HEADER_VALUES = {
     "X-Real-IP": (_CLIENT_ADDRESS, False),
     "X-SSL-Client-Verify": ("%[ssl_c_verify]", True),
     "X-SSL-Client-Has-Cert": ("%[ssl_c_used]", True),
-    "X-SSL-Client-DN": ("%{+Q}[ssl_c_s_dn]", True),
-    "X-SSL-Client-CN": ("%{+Q}[ssl_c_s_dn(cn)]", True),
-    "X-SSL-Issuer": ("%{+Q}[ssl_c_i_dn]", True),
-    "X-SSL-Client-SHA1": ("%{+Q}[ssl_c_sha1,hex]", True),
-    "X-SSL-Client-Not-Before": ("%{+Q}[ssl_c_notbefore]", True),
-    "X-SSL-Client-Not-After": ("%{+Q}[ssl_c_notafter]", True),
+    "X-SSL-Client-DN": ("%[ssl_c_s_dn]", True),
+    "X-SSL-Client-CN": ("%[ssl_c_s_dn(cn)]", True),
+    "X-SSL-Issuer": ("%[ssl_c_i_dn]", True),
+    "X-SSL-Client-SHA1": ("%[ssl_c_sha1,hex]", True),
+    "X-SSL-Client-Not-Before": ("%[ssl_c_notbefore]", True),
+    "X-SSL-Client-Not-After": ("%[ssl_c_notafter]", True),
 }
 _CLIENT_AUTH_VERIFY = {
     constants.CLIENT_AUTH_OPTIONAL: "optional",

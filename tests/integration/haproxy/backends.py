@@ -21,7 +21,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: NamedHttpServer
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self.server.requests.append(dict(self.headers.items()))
+        self.server.requests.append({name.lower(): value for name, value in self.headers.items()})
         body = self.server.name.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
@@ -148,14 +148,13 @@ class _HoldingHandler(socketserver.BaseRequestHandler):
     server: HoldingServer
 
     def handle(self) -> None:
+        if not self.request.recv(1):
+            return  # a connection probe, not a client
         with self.server.lock:
             self.server.active += 1
             self.server.peak = max(self.server.peak, self.server.active)
-        try:
-            self.request.recv(1)
-            self.server.released.wait(10)
-            self.request.sendall(b"done")
-        finally:
-            with self.server.lock:
-                self.server.active -= 1
-                self.server.served += 1
+        self.server.released.wait(10)
+        with self.server.lock:
+            self.server.active -= 1
+            self.server.served += 1
+        self.request.sendall(b"done")

@@ -263,7 +263,7 @@ def test_terminated_https_binds_certificates_client_auth_and_tls_options(
         in lines
     )
     assert "http-request set-header X-Forwarded-Proto https" in lines
-    assert 'http-request set-header X-SSL-Client-CN "%{+Q}[ssl_c_s_dn(cn)]"' in lines
+    assert 'http-request set-header X-SSL-Client-CN "%[ssl_c_s_dn(cn)]"' in lines
     assert "tune.ssl.default-dh-param 2048" in sections(text)["global"]
     haproxy_check(text)
 
