@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from octavia.api import errors
 from octavia.api.middleware import APIMiddleware
+from octavia.api.shims import include_shims
 from octavia.api.v2 import ROUTERS
 from octavia.common.config import CONF
 
@@ -77,5 +78,6 @@ def create_app() -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix="/v2")
         app.include_router(router, prefix="/v2.0", include_in_schema=False)
+    include_shims(app)
     app.add_middleware(APIMiddleware)
     return app
