@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -357,11 +358,11 @@ class ListenerStatistics(Base):
     __tablename__ = "listener_statistics"
     listener_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     amphora_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    bytes_in: Mapped[int] = mapped_column(Integer, default=0)
-    bytes_out: Mapped[int] = mapped_column(Integer, default=0)
-    active_connections: Mapped[int] = mapped_column(Integer, default=0)
-    total_connections: Mapped[int] = mapped_column(Integer, default=0)
-    request_errors: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    active_connections: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_connections: Mapped[int] = mapped_column(BigInteger, default=0)
+    request_errors: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:48:28.278514
+Create Date: 2026-11-29 03:00:30.627823
 """
 from alembic import op
 import sqlalchemy as sa
@@ -44,11 +44,11 @@ def upgrade() -> None:
     op.create_table('listener_statistics',
     sa.Column('listener_id', sa.String(length=36), nullable=False),
     sa.Column('amphora_id', sa.String(length=36), nullable=False),
-    sa.Column('bytes_in', sa.Integer(), nullable=False),
-    sa.Column('bytes_out', sa.Integer(), nullable=False),
-    sa.Column('active_connections', sa.Integer(), nullable=False),
-    sa.Column('total_connections', sa.Integer(), nullable=False),
-    sa.Column('request_errors', sa.Integer(), nullable=False),
+    sa.Column('bytes_in', sa.BigInteger(), nullable=False),
+    sa.Column('bytes_out', sa.BigInteger(), nullable=False),
+    sa.Column('active_connections', sa.BigInteger(), nullable=False),
+    sa.Column('total_connections', sa.BigInteger(), nullable=False),
+    sa.Column('request_errors', sa.BigInteger(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('listener_id', 'amphora_id')
     )
