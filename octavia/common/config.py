@@ -144,6 +144,11 @@ haproxy_amphora_opts = [
     cfg.StrOpt("base_path", default="", help="Amphora directory root; default state_path/amphorae."),
     cfg.StrOpt("haproxy_cmd", default="/usr/sbin/haproxy", help="HAProxy binary."),
     cfg.PortOpt("bind_port", default=9443, help="Port of the amphora agent's REST API."),
+    cfg.StrOpt("client_cert", default="",
+               help="PEM (certificate + key) the controller presents to amphora agents; "
+                    "default: issued by the local certificate generator's CA."),
+    cfg.StrOpt("server_ca", default="",
+               help="CA that signed the agents' server certificates; default: the generator's CA."),
     cfg.IntOpt("connection_max_retries", default=120, help="Retries connecting to an amphora agent."),
     cfg.FloatOpt("connection_retry_interval", default=0.25, help="Seconds between those retries."),
     cfg.IntOpt("active_connection_max_retries", default=15, help="Retries once an amphora is up."),
