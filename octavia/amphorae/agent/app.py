@@ -1,0 +1,72 @@
+"""The agent's FastAPI application: routes, start-up (resume HAProxy, heartbeats) and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from octavia.amphorae.agent import network_plug, routes_amphora, routes_lb
+from octavia.amphorae.agent.state import AgentState, reply
+
+LOG = logging.getLogger(__name__)
+HEARTBEAT_MODULE = "octavia.amphorae.agent.heartbeat_sender"
+
+
+def _start_heartbeats(state: AgentState) -> None:
+    """Heartbeats are another module's job; run them when that module is installed."""
+    try:
+        module = importlib.import_module(HEARTBEAT_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != HEARTBEAT_MODULE:
+            raise
+        LOG.warning("%s is not available: this agent sends no heartbeats", HEARTBEAT_MODULE)
+        return
+    handle = module.start(state.conf)
+    stop = getattr(handle, "stop", None)
+    if callable(stop):
+        state.background.append(stop)
+    LOG.info("Heartbeats started")
+
+
+def _stop_background(state: AgentState) -> None:
+    for stop in state.background:
+        try:
+            stop()
+        except Exception:
+            LOG.exception("Could not stop a background service")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: AgentState = app.state.agent
+    await asyncio.to_thread(network_plug.reapply_recorded, state.network_dir)
+    await asyncio.to_thread(state.supervisor.resume)
+    state.supervisor.start_monitor()
+    _start_heartbeats(state)
+    LOG.info("Amphora agent %s ready", state.amphora_id)
+    try:
+        yield
+    finally:
+        LOG.info("Amphora agent %s stopping: stopping heartbeats and HAProxy", state.amphora_id)
+        _stop_background(state)
+        await asyncio.to_thread(state.supervisor.shutdown)
+
+
+def create_app(state: AgentState) -> FastAPI:
+    app = FastAPI(title="Octavia amphora agent", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.agent = state
+    app.include_router(routes_amphora.router, prefix="/1.0")
+    app.include_router(routes_lb.router, prefix="/1.0")
+
+    @app.exception_handler(TimeoutError)
+    async def body_timeout(request: Request, exc: TimeoutError) -> JSONResponse:
+        return reply(408, "Request Timeout", "The request body did not arrive in time")
+
+    return app
