@@ -289,6 +289,7 @@ class LocalComputeDriver(base.ComputeBase):
         netns.create_namespace(namespace)
         netns.attach_veth(namespace, veth, MGMT_IFNAME, mgmt.bridge or "")
         netns.add_address(MGMT_IFNAME, f"{state['lb_network_ip']}/{mgmt.network.prefixlen}", namespace)
+        netns.forget_neighbours([state["lb_network_ip"]])
 
     # --- delete and status ---------------------------------------------------------------
 
@@ -308,6 +309,7 @@ class LocalComputeDriver(base.ComputeBase):
             netns.delete_namespace(namespace)
         if state.get("mgmt_veth"):
             netns.delete_link(state["mgmt_veth"])
+            netns.forget_neighbours([state.get("lb_network_ip") or ""])
         shutil.rmtree(amp_dir, ignore_errors=True)
         LOG.info("deleted amphora %s", compute_id)
 

@@ -63,6 +63,7 @@ def _session(*owners: Any) -> Iterator[Session]:
 class LocalNetworkDriver(base.AbstractNetworkDriver):
     def __init__(self) -> None:
         self.mode = netns.resolve_mode()
+        self._bridges_ready: set[tuple[str, tuple[str, ...]]] = set()
         self.default_network_id = self.ensure_default_network()
 
     # --- local networks (admin functions) ----------------------------------------------
@@ -117,7 +118,11 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
                 for s in row.subnets
                 if s.gateway_ip and self._usable(s)
             ]
+            key = (row.bridge, tuple(gateways))
+            if key in self._bridges_ready and netns.link_exists(row.bridge):
+                continue
             netns.ensure_bridge(row.bridge, gateways, forwarding=True)
+            self._bridges_ready.add(key)
 
     def create_network(self, name: str, project_id: str | None = None) -> n.Network:
         with session_scope(write=True) as session:
@@ -301,6 +306,7 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
                 if default_route and subnet.gateway_ip and subnet.ip_version not in routed:
                     netns.set_default_route(namespace, inner, subnet.gateway_ip)
                     routed.add(subnet.ip_version)
+            netns.forget_neighbours(f["ip_address"] for f in port.fixed_ips)
         except netns.PlumbingError as exc:
             netns.delete_link(host_name)
             raise base.PlugNetworkException(
@@ -330,6 +336,9 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
                 )
             self._detach(port.id)
             interface = self._attach(session, port, compute_id, default_route=True)
+            if self.mode == "netns":
+                netns.forget_neighbours([lb.vip_address or ""] + [a.get("ip_address") or ""
+                                                                  for a in lb.additional_vips or []])
             subnets = {f["subnet_id"]: reg.get_subnet(session, f["subnet_id"]) for f in port.fixed_ips}
             plug = n.VipPlug(
                 amphora_id=amphora.id,

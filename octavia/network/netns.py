@@ -198,6 +198,15 @@ def attach_veth(namespace: str, host_name: str, inner_name: str, bridge: str,
     run(["link", "set", inner_name, "up"], namespace=namespace)
 
 
+def forget_neighbours(addresses: Iterable[str]) -> None:
+    """Drop the host's ARP/ND entries for addresses that now belong to a new interface
+    (a reused management address, a VIP on a replacement amphora): a stale entry would
+    send traffic to the old MAC until it expires, tens of seconds later."""
+    for address in addresses:
+        if address:
+            run(["neigh", "flush", "to", address], check=False)
+
+
 def free_inner_name(namespace: str, prefix: str = "eth") -> str:
     used = {link["ifname"] for link in _json(["link", "show"], namespace=namespace)}
     return next(f"{prefix}{i}" for i in range(1, 4096) if f"{prefix}{i}" not in used)
