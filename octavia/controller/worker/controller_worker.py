@@ -126,7 +126,8 @@ class ControllerWorker:
         with store.loaded_amphora(amphora_id) as amp:
             drivers.amphora().update_amphora_agent_config(amp, None)
 
-    def _run_lb_operation(self, lb_id: str, what: str, flow: linear_flow.Flow, **inputs: Any) -> None:
+    def _run_lb_operation(self, target_lb: str, what: str, flow: linear_flow.Flow, **inputs: Any) -> None:
+        lb_id = target_lb
         with self._lock(lb_id):
             try:
                 run_flow(flow, **inputs)
