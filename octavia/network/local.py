@@ -20,30 +20,23 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from octavia.common.config import CONF
 from octavia.db import models
 from octavia.db.api import session_scope
 from octavia.network import base, netns
 from octavia.network import data_models as n
 from octavia.network import local_registry as reg
+from octavia.network.local_networks import LocalNetworks
 
 LOG = logging.getLogger(__name__)
+_View = TypeVar("_View", n.Network, n.Subnet, n.Port)
 
-BENCHMARK_RANGE = "198.18.0.0/15"
 VIP_PORT_PREFIX = "op"
-
-
-def _ula_cidr() -> str:
-    """A random RFC 4193 /64 (fd + 40-bit global id), made once and then kept in the DB."""
-    global_id = secrets.token_bytes(5)
-    return str(ipaddress.IPv6Network((b"\xfd" + global_id + b"\x00" * 10, 64)))
 
 
 @contextlib.contextmanager
@@ -63,102 +56,8 @@ def _session(*owners: Any) -> Iterator[Session]:
 class LocalNetworkDriver(base.AbstractNetworkDriver):
     def __init__(self) -> None:
         self.mode = netns.resolve_mode()
-        self._bridges_ready: set[tuple[str, tuple[str, ...]]] = set()
-        self.default_network_id = self.ensure_default_network()
-
-    # --- local networks (admin functions) ----------------------------------------------
-
-    def _usable(self, subnet: models.LocalSubnet | n.Subnet) -> bool:
-        loopback = ipaddress.ip_network(subnet.cidr).is_loopback
-        return loopback if self.mode == "loopback" else not loopback
-
-    def _taken_ranges(self, session: Session) -> list[reg.IPNetwork]:
-        bridges = [r.bridge for r in reg.all_rows(session, models.LocalNetwork) if r.bridge]
-        taken = netns.host_routes(ignore_devices=bridges)
-        taken += [ipaddress.ip_network(s.cidr) for s in reg.all_rows(session, models.LocalSubnet)]
-        taken.append(ipaddress.ip_network(CONF.local_network.management_cidr))
-        return taken
-
-    def ensure_default_network(self) -> str:
-        """Create `lb-vip-network` with an IPv4 subnet (and an IPv6 one in netns mode) on
-        first use; the address ranges avoid every route the host already has."""
-        name = CONF.local_network.default_vip_network_name
-        with session_scope() as session:
-            row = reg.find_by_name(session, models.LocalNetwork, name)
-            if row is not None and any(self._usable(s) for s in row.subnets):
-                network_id = row.id
-                rows = reg.all_rows(session, models.LocalNetwork)
-                self._ensure_bridges(session, rows)
-                return network_id
-        with session_scope(write=True) as session:
-            row = reg.find_by_name(session, models.LocalNetwork, name) or reg.create_network(session, name)
-            if not any(self._usable(s) for s in row.subnets):
-                if self.mode == "loopback":
-                    cidrs = [CONF.local_network.loopback_vip_cidr]
-                else:
-                    taken = self._taken_ranges(session)
-                    v4 = netns.pick_free_cidr(CONF.local_network.vip_cidr, BENCHMARK_RANGE, taken)
-                    v6 = CONF.local_network.vip_ipv6_cidr or _ula_cidr()
-                    cidrs = [v4, netns.pick_free_cidr(v6, "fc00::/7", taken)]
-                for cidr in cidrs:
-                    suffix = "-ipv6" if ipaddress.ip_network(cidr).version == 6 else ""
-                    reg.create_subnet(session, row.id, cidr, name=f"{name}-subnet{suffix}")
-                LOG.info("created local network %s (%s) with %s", name, row.id, ", ".join(cidrs))
-            self._ensure_bridges(session, [row])
-            return row.id
-
-    def _ensure_bridges(self, session: Session, rows: Iterable[models.LocalNetwork]) -> None:
-        if self.mode != "netns":
-            return
-        for row in rows:
-            if not row.bridge:
-                row.bridge = netns.host_ifname(netns.LOCAL_BRIDGE_PREFIX, row.id)
-            gateways = [
-                f"{s.gateway_ip}/{ipaddress.ip_network(s.cidr).prefixlen}"
-                for s in row.subnets
-                if s.gateway_ip and self._usable(s)
-            ]
-            key = (row.bridge, tuple(gateways))
-            if key in self._bridges_ready and netns.link_exists(row.bridge):
-                continue
-            netns.ensure_bridge(row.bridge, gateways, forwarding=True)
-            self._bridges_ready.add(key)
-
-    def create_network(self, name: str, project_id: str | None = None) -> n.Network:
-        with session_scope(write=True) as session:
-            return reg.network_view(reg.create_network(session, name, project_id))
-
-    def create_subnet(self, network_id: str, cidr: str, name: str = "", gateway_ip: str | None = None,
-                      project_id: str | None = None) -> n.Subnet:
-        """Add a subnet; in netns mode it must not overlap a host route, and the host
-        takes its gateway address on the network's bridge at once."""
-        with session_scope(write=True) as session:
-            if self.mode == "netns":
-                clash = [t for t in self._taken_ranges(session)
-                         if t.version == ipaddress.ip_network(cidr).version
-                         and t.overlaps(ipaddress.ip_network(cidr))]
-                if clash:
-                    raise base.InvalidVipRequest(detail=f"Subnet {cidr} overlaps host route {clash[0]}.")
-            row = reg.create_subnet(session, network_id, cidr, name, gateway_ip, project_id)
-            if self._usable(row):
-                self._ensure_bridges(session, [row.network])
-            return reg.subnet_view(row)
-
-    def delete_subnet(self, subnet_id: str) -> None:
-        with session_scope(write=True) as session:
-            row = reg.get_subnet(session, subnet_id)
-            bridge, prefix = row.network.bridge, ipaddress.ip_network(row.cidr).prefixlen
-            gateway = row.gateway_ip
-            reg.delete_subnet(session, subnet_id)
-        if self.mode == "netns" and bridge and gateway:
-            netns.remove_address(bridge, f"{gateway}/{prefix}")
-
-    def delete_network(self, network_id: str) -> None:
-        with session_scope(write=True) as session:
-            bridge = reg.get_network(session, network_id).bridge
-            reg.delete_network(session, network_id)
-        if self.mode == "netns" and bridge:
-            netns.delete_link(bridge)
+        self.networks = LocalNetworks(self.mode)
+        self.default_network_id = self.networks.ensure_default_network()
 
     # --- VIPs ---------------------------------------------------------------------------
 
@@ -171,17 +70,19 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
                 )
         elif lb.vip_network_id:
             network = reg.get_network(session, lb.vip_network_id)
-            request = {"ip_address": lb.vip_address} if lb.vip_address else {}
-            candidates = [s for s in network.subnets if self._usable(s)] if not request else network.subnets
-            if not candidates:
+            usable = sorted((s for s in network.subnets if self.networks.usable(s)),
+                            key=lambda s: s.ip_version)
+            if lb.vip_address:
+                subnet = reg.subnet_for(network, {"ip_address": lb.vip_address})
+            elif usable:
+                subnet = usable[0]
+            else:
                 raise base.InvalidVipRequest(detail=f"Network {network.id} has no subnet usable for a VIP.")
-            subnet = reg.subnet_for(network, request) if request else sorted(
-                candidates, key=lambda s: s.ip_version)[0]
         else:
             raise base.InvalidVipRequest(
                 detail="VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id."
             )
-        if not self._usable(subnet):
+        if not self.networks.usable(subnet):
             raise base.InvalidVipRequest(
                 detail=f"Subnet {subnet.id} ({subnet.cidr}) cannot hold VIPs in {self.mode} mode."
             )
@@ -240,7 +141,7 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
             raise base.InvalidVipRequest(
                 detail="Multiple VIP IP addresses found on the port: specify vip_subnet_id or vip_address."
             )
-        if not self._usable(reg.get_subnet(session, fixed[0]["subnet_id"])):
+        if not self.networks.usable(reg.get_subnet(session, fixed[0]["subnet_id"])):
             raise base.InvalidVipRequest(
                 detail=f"Port {port.id} is on a subnet that cannot hold VIPs in {self.mode} mode."
             )
@@ -253,7 +154,7 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
         additional = []
         for request in requests:
             subnet = reg.subnet_for(network, {"subnet_id": request["subnet_id"]})
-            if not self._usable(subnet):
+            if not self.networks.usable(subnet):
                 raise base.InvalidVipRequest(
                     detail=f"Subnet {subnet.id} cannot hold VIPs in {self.mode} mode."
                 )
@@ -293,7 +194,7 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
                 compute_id=compute_id, network_id=port.network_id, reason=f"namespace {namespace} is missing"
             )
         network = reg.get_network(session, port.network_id)
-        self._ensure_bridges(session, [network])
+        self.networks.ensure_bridges(session, [network])
         host_name = netns.host_ifname(VIP_PORT_PREFIX, port.id)
         inner = netns.free_inner_name(namespace)
         try:
@@ -460,23 +361,23 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
         """Local networks have no security groups: any reference is to a missing one."""
         raise base.SecurityGroupNotFound(sg_id)
 
-    def _by_name(self, model: type[Any], name: str, not_found: type[base._NotFoundAsBadRequest]) -> Any:
+    @staticmethod
+    def _by_name(model: type[Any], name: str, view: Callable[[Any], _View],
+                 not_found: type[base._NotFoundAsBadRequest]) -> _View:
         with session_scope() as session:
             row = reg.find_by_name(session, model, name)
             if row is None:
                 raise not_found(name)
-            view = {models.LocalNetwork: reg.network_view, models.LocalSubnet: reg.subnet_view,
-                    models.LocalPort: reg.port_view}[model]
             return view(row)
 
     def get_network_by_name(self, network_name: str) -> n.Network:
-        return self._by_name(models.LocalNetwork, network_name, base.NetworkNotFound)
+        return self._by_name(models.LocalNetwork, network_name, reg.network_view, base.NetworkNotFound)
 
     def get_subnet_by_name(self, subnet_name: str) -> n.Subnet:
-        return self._by_name(models.LocalSubnet, subnet_name, base.SubnetNotFound)
+        return self._by_name(models.LocalSubnet, subnet_name, reg.subnet_view, base.SubnetNotFound)
 
     def get_port_by_name(self, port_name: str) -> n.Port:
-        return self._by_name(models.LocalPort, port_name, base.PortNotFound)
+        return self._by_name(models.LocalPort, port_name, reg.port_view, base.PortNotFound)
 
     def list_networks(self, filters: base.Filters | None = None) -> list[n.Network]:
         with session_scope() as session:

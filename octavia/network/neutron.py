@@ -146,8 +146,8 @@ class NeutronNetworkDriver(base.AbstractNetworkDriver):
         except sdk_exc.NotFoundException:
             raise base.NetworkNotFound(network_id) from None
         except sdk_exc.ConflictException as exc:
-            address = next((f.get("ip_address") for f in fixed if f.get("ip_address")), None)
-            subnet = next((f.get("subnet_id") for f in fixed if f.get("subnet_id")), network_id)
+            address = next((f["ip_address"] for f in fixed if f.get("ip_address")), None)
+            subnet = next((f["subnet_id"] for f in fixed if f.get("subnet_id")), network_id)
             if address:
                 raise base.VipAddressInUse(address, subnet) from None
             raise base.SubnetFull(network_id=network_id) from exc
@@ -218,7 +218,7 @@ class NeutronNetworkDriver(base.AbstractNetworkDriver):
                                 fixed_ips=[{"subnet_id": subnet.id}], project_id=lb.project_id,
                                 device_owner=base.DEVICE_OWNER_VRRP, allowed_address_pairs=pairs)
         try:
-            self.conn.compute.create_server_interface(amphora.compute_id, port_id=port.id)
+            self.conn.compute.create_server_interface(amphora.compute_id or amphora.id, port_id=port.id)
         except sdk_exc.SDKException as exc:
             self.delete_port(port.id)
             raise base.PlugVIPException(reason=str(exc)) from exc
@@ -258,7 +258,7 @@ class NeutronNetworkDriver(base.AbstractNetworkDriver):
         return self.list_ports({"device_id": [compute_id]})
 
     def plug_port(self, amphora: base.AmphoraLike, port: n.Port) -> n.Port:
-        self.conn.compute.create_server_interface(amphora.compute_id, port_id=port.id)
+        self.conn.compute.create_server_interface(amphora.compute_id or amphora.id, port_id=port.id)
         return self.get_port(port.id)
 
     def failover_preparation(self, amphora: base.AmphoraLike) -> None:

@@ -73,8 +73,9 @@ def _serve_in_namespace(namespace: str, address: str, body: str) -> subprocess.P
         "    c,_=s.accept(); c.recv(4096)\n"
         f"    c.sendall(b'HTTP/1.0 200 OK\\r\\nContent-Length: {len(body)}\\r\\n\\r\\n{body}'); c.close()\n"
     )
-    return subprocess.Popen([*netns.exec_prefix(namespace), sys.executable, "-c", code],
-                            start_new_session=True)
+    return subprocess.Popen(
+        [*netns.exec_prefix(namespace), sys.executable, "-c", code], start_new_session=True
+    )
 
 
 def _fetch_from(namespace: str, host: str, port: int) -> str:
@@ -141,14 +142,14 @@ def test_vip_plugged_into_an_amphora_is_reachable_and_reaches_the_host(
 
 
 def test_members_on_another_local_network_are_routed_through_the_host(
-    drivers: tuple[LocalComputeDriver, LocalNetworkDriver]
+    drivers: tuple[LocalComputeDriver, LocalNetworkDriver],
 ) -> None:
     compute, network = drivers
     subnet = _subnet(network, 4)
-    members_net = network.create_network(f"members-{os.getpid()}")
+    members_net = network.networks.create_network(f"members-{os.getpid()}")
     taken = netns.host_routes() + [ipaddress.ip_network(s.cidr) for s in network.list_subnets()]
     cidr = netns.pick_free_cidr("198.18.128.0/24", "198.18.0.0/15", taken)
-    members_subnet = network.create_subnet(members_net.id, cidr)
+    members_subnet = network.networks.create_subnet(members_net.id, cidr)
 
     amphora_id = compute.build(name=f"amphora-{uuid.uuid4()}")
     lb = FakeLoadBalancer(vip_subnet_id=subnet.id)
@@ -176,17 +177,17 @@ def test_members_on_another_local_network_are_routed_through_the_host(
     compute.delete(member_host)
     compute.delete(amphora_id)
     with pytest.raises(base.InvalidVipRequest, match="has ports in use"):
-        network.delete_network(subnet.network_id)
-    network.delete_subnet(members_subnet.id)
-    network.delete_network(members_net.id)
+        network.networks.delete_network(subnet.network_id)
+    network.networks.delete_subnet(members_subnet.id)
+    network.networks.delete_network(members_net.id)
     assert network.list_networks({"id": [members_net.id]}) == []
 
 
 def test_a_subnet_overlapping_a_host_route_is_refused(
-    drivers: tuple[LocalComputeDriver, LocalNetworkDriver]
+    drivers: tuple[LocalComputeDriver, LocalNetworkDriver],
 ) -> None:
     _, network = drivers
     host_net = next(n for n in netns.host_routes() if n.version == 4)
-    other = network.create_network(f"clash-{os.getpid()}")
+    other = network.networks.create_network(f"clash-{os.getpid()}")
     with pytest.raises(base.InvalidVipRequest, match="overlaps"):
-        network.create_subnet(other.id, str(host_net))
+        network.networks.create_subnet(other.id, str(host_net))

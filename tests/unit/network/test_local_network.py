@@ -57,8 +57,11 @@ def test_requested_vip_address_is_honoured(local_driver: Any) -> None:
 def test_unusable_vip_addresses_are_400(local_driver: Any, bad: str) -> None:
     subnet = _subnet(local_driver)
     net = ipaddress.ip_network(subnet.cidr)
-    address = {"gateway": subnet.gateway_ip, "outside": "192.0.2.200",
-               "network_address": str(net.network_address)}[bad]
+    address = {
+        "gateway": subnet.gateway_ip,
+        "outside": "192.0.2.200",
+        "network_address": str(net.network_address),
+    }[bad]
     with pytest.raises(base.InvalidVipRequest) as err:
         local_driver.allocate_vip(FakeLoadBalancer(vip_subnet_id=subnet.id, vip_address=address))
     assert err.value.code == 400
@@ -79,8 +82,11 @@ def test_vip_address_in_use_is_a_clear_400(local_driver: Any) -> None:
 
 def test_unknown_subnet_network_and_port_are_400_with_upstream_wording(local_driver: Any) -> None:
     missing = "0f0f0f0f-0000-4000-8000-000000000000"
-    for kwargs, text in [({"vip_subnet_id": missing}, "Subnet"), ({"vip_network_id": missing}, "Network"),
-                         ({"vip_port_id": missing}, "Port")]:
+    for kwargs, text in [
+        ({"vip_subnet_id": missing}, "Subnet"),
+        ({"vip_network_id": missing}, "Network"),
+        ({"vip_port_id": missing}, "Port"),
+    ]:
         with pytest.raises(base.NetworkException) as err:
             local_driver.allocate_vip(FakeLoadBalancer(**kwargs))
         assert err.value.code == 400
@@ -96,17 +102,20 @@ def test_network_only_request_picks_a_subnet_or_the_one_holding_the_address(loca
 
 
 def test_subnet_of_another_network_is_refused(local_driver: Any) -> None:
-    other = local_driver.create_network("other")
+    other = local_driver.networks.create_network("other")
     with pytest.raises(base.InvalidVipRequest, match="is not in network"):
-        local_driver.allocate_vip(FakeLoadBalancer(vip_subnet_id=_subnet(local_driver).id,
-                                                   vip_network_id=other.id))
+        local_driver.allocate_vip(
+            FakeLoadBalancer(vip_subnet_id=_subnet(local_driver).id, vip_network_id=other.id)
+        )
 
 
 def test_user_port_must_be_unbound_and_unambiguous(local_driver: Any) -> None:
     subnet = _subnet(local_driver)
-    extra = local_driver.create_subnet(local_driver.default_network_id, "127.65.0.0/24", name="second")
-    two_ips = local_driver.create_port(subnet.network_id, fixed_ips=[{"subnet_id": subnet.id},
-                                                                     {"subnet_id": extra.id}])
+    extra = local_driver.networks.create_subnet(local_driver.default_network_id, "127.65.0.0/24",
+                                                name="second")
+    two_ips = local_driver.create_port(
+        subnet.network_id, fixed_ips=[{"subnet_id": subnet.id}, {"subnet_id": extra.id}]
+    )
     with pytest.raises(base.InvalidVipRequest, match="Multiple VIP IP addresses"):
         local_driver.allocate_vip(FakeLoadBalancer(vip_port_id=two_ips.id))
     vip, _ = local_driver.allocate_vip(FakeLoadBalancer(vip_port_id=two_ips.id, vip_subnet_id=extra.id))
@@ -120,7 +129,7 @@ def test_user_port_must_be_unbound_and_unambiguous(local_driver: Any) -> None:
 
 def test_additional_vips_go_on_the_vip_port(local_driver: Any) -> None:
     subnet = _subnet(local_driver)
-    extra = local_driver.create_subnet(local_driver.default_network_id, "127.66.0.0/24")
+    extra = local_driver.networks.create_subnet(local_driver.default_network_id, "127.66.0.0/24")
     vip, additional = local_driver.allocate_vip(
         FakeLoadBalancer(vip_subnet_id=subnet.id, additional_vips=[{"subnet_id": extra.id}])
     )
@@ -131,7 +140,7 @@ def test_additional_vips_go_on_the_vip_port(local_driver: Any) -> None:
 
 def test_subnets_may_not_overlap(local_driver: Any) -> None:
     with pytest.raises(base.InvalidVipRequest, match="overlaps"):
-        local_driver.create_subnet(local_driver.default_network_id, _subnet(local_driver).cidr)
+        local_driver.networks.create_subnet(local_driver.default_network_id, _subnet(local_driver).cidr)
 
 
 def test_plug_and_unplug_vip_manage_the_vrrp_port(local_driver: Any) -> None:
@@ -156,8 +165,12 @@ def test_allocate_vip_joins_the_callers_write_transaction(local_driver: Any) -> 
     would wait for that lock forever, so the driver must use the row's session."""
     subnet = _subnet(local_driver)
     with session_scope(write=True) as session:
-        lb = models.LoadBalancer(project_id="p", provisioning_status=constants.PENDING_CREATE,
-                                 operating_status=constants.OFFLINE, vip_subnet_id=subnet.id)
+        lb = models.LoadBalancer(
+            project_id="p",
+            provisioning_status=constants.PENDING_CREATE,
+            operating_status=constants.OFFLINE,
+            vip_subnet_id=subnet.id,
+        )
         session.add(lb)
         session.flush()
         vip, _ = local_driver.allocate_vip(lb)
