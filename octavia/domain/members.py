@@ -6,8 +6,12 @@ Reused by the single-call create (octavia/api/v2/lb_graph.py):
         pydantic schema of one member: the POST body of /pools/{id}/members, an item of the
         batch PUT and a member spec nested in a fully populated load balancer.
     validate_member(spec: MemberPOST, flavor_meta: Mapping[str, Any] | None) -> None
-        reserved address (400), `subnet_id` known to the network driver (400), `request_sriov`
-        allowed by the load balancer's flavor metadata (400).
+        reserved address (400) and `request_sriov` allowed by the load balancer's flavor
+        metadata (400).
+    check_subnet(subnet_id: str) -> None
+        the subnet is known to the network driver (400 `Subnet <id> not found.`). Call it
+        before opening a write transaction: a network driver may use the database itself
+        (the local driver does), and SQLite lets only one writer in at a time.
     new_member(session, spec: MemberPOST, pool: models.Pool, project_id: str) -> models.Member
         adds the row: PENDING_CREATE; operating status OFFLINE when the pool has a health
         monitor, else NO_MONITOR. Raises 409 for a duplicate address/port in the pool.
@@ -96,8 +100,6 @@ def lb_flavor_metadata(session: Session, lb: models.LoadBalancer) -> dict[str, A
 def validate_member(spec: MemberPOST, flavor_meta: Mapping[str, Any] | None) -> None:
     if _is_reserved(spec.address):
         raise exceptions.InvalidOption(value=spec.address, option="member address")
-    if spec.subnet_id:
-        check_subnet(spec.subnet_id)
     if spec.request_sriov and not (flavor_meta or {}).get("allow_member_sriov"):
         raise exceptions.BadRequest(SRIOV_NOT_ALLOWED)
 

@@ -1,5 +1,8 @@
 """Members: /v2/lbaas/pools/{pool_id}/members (+ the batch PUT with `additive_only`).
 
+Subnets are looked up through the network driver before the write transaction opens,
+as upstream does before its lock session.
+
 The POST schema `MemberPOST` lives in octavia.domain.members (the single-call create
 reuses it) and is re-exported here.
 """
@@ -112,6 +115,8 @@ def list_members(pool_id: str, request: Request, ctx: Context) -> JSONResponse:
 @router.post("", status_code=201, summary="Create a member")
 def create_member(pool_id: str, ctx: Context, body: Annotated[MemberCreate, Body()]) -> JSONResponse:
     spec = body.member
+    if spec.subnet_id:
+        domain.check_subnet(spec.subnet_id)
     with session_scope(write=True) as session:
         pool = _pool(session, pool_id)
         lb = pool.load_balancer
@@ -131,14 +136,13 @@ def batch_update_members(
     pool_id: str, ctx: Context, body: Annotated[MembersBatch, Body()], additive_only: str | None = None
 ) -> Response:
     additive = (additive_only or "").lower() in listing.TRUE_WORDS
+    for subnet_id in sorted({spec.subnet_id for spec in body.members if spec.subnet_id}):
+        domain.check_subnet(subnet_id)
     with session_scope(write=True) as session:
         pool = _pool(session, pool_id)
         lb = pool.load_balancer
         for action in ("post", "put") if additive else ("post", "put", "delete"):
             policy.authorize(ctx, f"member:{action}", lb.project_id)
-        for spec in body.members:
-            if spec.subnet_id:
-                domain.check_subnet(spec.subnet_id)
         driver = loader.get_driver(lb.provider)
         existing = session.execute(select(M).where(M.pool_id == pool.id)).scalars().all()
         plan = domain.plan_batch(existing, body.members, additive)
