@@ -26,7 +26,7 @@ defaults
     timeout server 1s
     timeout connect 1s
 frontend probe
-    bind 127.0.0.1:0
+    bind 127.0.0.1:1
     option idle-close-on-response
 """
 

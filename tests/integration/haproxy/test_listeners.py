@@ -239,3 +239,11 @@ def test_many_unlimited_listeners_start_under_the_fd_limit(
     info = running.command("show info")
     maxconn = int(next(line for line in info.splitlines() if line.startswith("Maxconn:")).split()[1])
     assert maxconn > 9000
+
+
+def test_second_haproxy_on_the_same_vip_port_refuses_to_start(
+    addresses: Addresses, start_haproxy: Callable[..., RunningHaproxy]
+):
+    start_haproxy(_http_lb(addresses))
+    with pytest.raises(AssertionError, match="Address already in use"):
+        start_haproxy(_http_lb(addresses))

@@ -31,6 +31,7 @@ def test_global_section_master_worker_ready(amp_base: Path) -> None:
     glob = sections(text)["global"]
     assert f'stats socket "{amp_base}/{lb.id}/haproxy.sock" mode 600 level admin expose-fd listeners' in glob
     assert f"hard-stop-after {CONF.haproxy_amphora.hard_stop_after}s" in glob
+    assert "noreuseport" in glob
     assert f'server-state-file "{amp_base}/{lb.id}/servers.state"' in glob
     assert not any(line.startswith(("daemon", "nbproc", "pidfile")) for line in glob)
     assert "load-server-state-from-file global" in sections(text)["defaults"]
