@@ -64,3 +64,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     state.ssl_context = ssl_context
     server.run()
 
+
+
+if __name__ == "__main__":
+    main()

@@ -89,6 +89,12 @@ def normalized_address(value: str) -> str:
     return str(_address(value, "IP address"))
 
 
+def on_loopback_network(address: str, interface_address: str) -> bool:
+    """Whether `address` is answered by a loopback network such as 127.0.0.1/8."""
+    network = ipaddress.ip_network(interface_address, strict=False)
+    return network.network_address.is_loopback and ipaddress.ip_address(address) in network
+
+
 def _host_routes(routes: list[dict[str, str]], table: int | None = None) -> list[Route]:
     planned = []
     for route in routes:

@@ -82,10 +82,16 @@ async def details(request: Request) -> JSONResponse:
 
 
 def _interface_of(ip_address: str) -> str | None:
+    """The interface holding the address; a loopback address (all of 127/8) is on lo."""
     wanted = network_plug.normalized_address(ip_address)
-    for name, interface in system_info.interfaces().items():
+    found = system_info.interfaces()
+    for name, interface in found.items():
         for address in interface["addresses"]:
             if network_plug.normalized_address(address.split("/")[0]) == wanted:
+                return name
+    for name, interface in found.items():
+        for address in interface["addresses"]:
+            if network_plug.on_loopback_network(wanted, address):
                 return name
     return None
 
@@ -103,12 +109,12 @@ async def interface_of(request: Request, ip_address: str) -> JSONResponse:
 
 
 def _plug_vip(network_dir: str, topology: str, vip: str, body: dict[str, Any]) -> str:
+    plan = network_plug.plan_vip(vip, body, topology)
     if network_plug.loopback_vips(vip, body):
         addresses = [vip] + [extra["ip_address"] for extra in body["additional_vips"]]
         for address in addresses:
             network_plug.check_local_address(address)
         return f"VIP {vip} is on the loopback interface"
-    plan = network_plug.plan_vip(vip, body, topology)
     name = network_plug.apply_plan(plan)
     network_plug.record_plan(network_dir, name, plan)
     return f"VIP {vip} plugged on interface {name}"
