@@ -152,10 +152,11 @@ def haproxy_pids_under(path: str) -> set[int]:
     return found
 
 
-def _launch(config_file: str, directory: str, log_file: str) -> subprocess.Popen[bytes]:
+def _launch(config_file: str, directory: str, log_file: str, netns: str | None) -> subprocess.Popen[bytes]:
+    prefix = ["ip", "netns", "exec", netns] if netns else []
     with open(log_file, "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "octavia.cmd.amphora_agent", "--config-file", config_file],
+            [*prefix, sys.executable, "-m", "octavia.cmd.amphora_agent", "--config-file", config_file],
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
@@ -166,17 +167,18 @@ def _launch(config_file: str, directory: str, log_file: str) -> subprocess.Popen
 def restart_agent(agent: Agent) -> None:
     """A new agent process on the same configuration and directory (the old one has exited)."""
     assert agent.process.poll() is not None
-    agent.process = _launch(agent.config_file, agent.directory, agent.log_file)
+    agent.process = _launch(agent.config_file, agent.directory, agent.log_file, None)
     _wait_listening(agent)
 
 
-def start_agent(pki: PKI, extra_conf: str = "") -> Agent:
+def start_agent(pki: PKI, extra_conf: str = "", netns: str | None = None, host: str | None = None) -> Agent:
+    """An agent on a fresh 127.A.B.1, or inside network namespace `netns` listening on `host`."""
     _require_haproxy()
     amphora_id = str(uuid.uuid4())
     directory = tempfile.mkdtemp(prefix="oa-")
     prefix = unique_prefix()
-    host = f"{prefix}.1"
-    port = free_port(host)
+    host = host or f"{prefix}.1"
+    port = 9443 if netns else free_port(host)
     base_path = os.path.join(directory, "lbs")
     cert_file = os.path.join(directory, "server.pem")
     with open(cert_file, "wb") as handle:
@@ -193,7 +195,7 @@ def start_agent(pki: PKI, extra_conf: str = "") -> Agent:
             + extra_conf
         )
     log_file = os.path.join(directory, "agent.log")
-    process = _launch(config_file, directory, log_file)
+    process = _launch(config_file, directory, log_file, netns)
     agent = Agent(
         process, amphora_id, host, port, directory, base_path, config_file, cert_file, log_file, prefix, pki
     )
