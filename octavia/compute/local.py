@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import sys
 import time
 import uuid
@@ -96,6 +97,17 @@ def _write_private(path: str, content: str | bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Loopback addresses are shared by every process on the host (other state
+    directories, other services): skip one whose agent port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 class LocalComputeDriver(base.ComputeBase):
@@ -180,8 +192,9 @@ class LocalComputeDriver(base.ComputeBase):
         hosts = mgmt.network.hosts()
         if self.mode == "loopback":
             next(hosts)  # the first address stays unused, as a gateway would
+        port = CONF.haproxy_amphora.bind_port
         for host in hosts:
-            if str(host) not in used:
+            if str(host) not in used and (mgmt.bridge or _port_free(str(host), port)):
                 return str(host)
         raise base.ComputeBuildException(fault=f"management network {mgmt.network} is full")
 
@@ -274,6 +287,7 @@ class LocalComputeDriver(base.ComputeBase):
         if CLIENT_CA in written:
             agent["agent_server_ca"] = written[CLIENT_CA]
         conf["amphora_agent"] = agent
+        conf["controller_worker"] = {"loadbalancer_topology": CONF.controller_worker.loadbalancer_topology}
         conf["health_manager"] = {
             "controller_ip_port_list": self._controller_list_for_agent(),
             "heartbeat_interval": str(CONF.health_manager.heartbeat_interval),
