@@ -3,6 +3,14 @@
 A backend belongs to one listener because the listener's `timeout_member_*` fields and
 mode (http or tcp) apply to it; it is named `<pool id>:<listener id>` and its servers
 are named by member id, as upstream names them, so stats map back to the API objects.
+
+PING monitors: HAProxy cannot send ICMP itself. Like upstream, they run an external
+check (`icmp_check.py`, one ICMP echo per check), which needs `insecure-fork-wanted`
+in the global section: that is rendered only when a PING monitor exists. The caveats
+are upstream's: a reply only proves the host is up, not that the service on the member
+port works; `monitor_address`/`monitor_port` are not used (HAProxy hands the external
+check the server address); hosts or networks that drop ICMP read as down; and each
+check forks a process, so TCP or HTTP monitors are the better choice.
 """
 
 from __future__ import annotations

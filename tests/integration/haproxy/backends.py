@@ -11,6 +11,7 @@ import http.server
 import ipaddress
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 from typing import Any
@@ -40,11 +41,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class NamedHttpServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, name: str, address: str, port: int, app_cookie: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        address: str,
+        port: int,
+        app_cookie: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.name = name
         self.app_cookie = app_cookie
         self.requests: list[dict[str, str]] = []
         super().__init__((address, port), _Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 

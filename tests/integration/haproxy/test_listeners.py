@@ -223,10 +223,15 @@ def test_prometheus_listener_serves_metrics(
         pytest.skip("this HAProxy build has no prometheus exporter")
     lb = factory.load_balancer(vip=addresses.vip)
     factory.listener(lb, protocol="PROMETHEUS", port=PORT)
-    start_haproxy(lb)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    internal_port = probe.getsockname()[1]
+    probe.close()
+    start_haproxy(lb, prometheus_port=internal_port)
     metrics = http_get(addresses.vip, PORT, "/metrics")
     assert metrics.status == 200 and "haproxy_process_" in metrics.body
     assert http_get(addresses.vip, PORT, "/other").status == 404
+    assert "haproxy_frontend_" in http_get("127.0.0.1", internal_port, "/metrics").body
 
 
 def test_many_unlimited_listeners_start_under_the_fd_limit(
