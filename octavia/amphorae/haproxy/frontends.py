@@ -52,17 +52,18 @@ class Frontend:
     mode: str
     maxconn: int
     addresses: list[str]
-    bind_options: list[str]
     timeout_client_ms: int
     inspect_delay_ms: int
-    cidr_lines: list[str]
-    forward_for: bool
     idle_close_on_response: bool
-    set_headers: list[tuple[str, str]]
-    response_headers: list[tuple[str, str]]
-    prometheus: str | None
-    acls: list[str]
-    actions: list[str]
+    bind_options: list[str] = field(default_factory=list)
+    cidr_lines: list[str] = field(default_factory=list)
+    forward_for: bool = False
+    set_headers: list[tuple[str, str]] = field(default_factory=list)
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    # "exporter", or "unavailable" when the binary lacks the service
+    prometheus: str | None = None
+    acls: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
     use_backends: list[tuple[str, int]] = field(default_factory=list)
     default_backend: str | None = None
     # pools this listener routes to (default pool first), each once
@@ -102,18 +103,13 @@ def build_frontend(
         mode=mode,
         maxconn=maxconn,
         addresses=[socket_address(address, listener.protocol_port) for address in addresses],
-        bind_options=_bind_tls_options(listener, cert_paths) if protocol == "TERMINATED_HTTPS" else [],
         timeout_client_ms=_ms(listener.timeout_client_data, defaults.timeout_client_data),
         inspect_delay_ms=_ms(listener.timeout_tcp_inspect, defaults.timeout_tcp_inspect),
-        cidr_lines=_cidr_lines(listener.allowed_cidrs),
-        forward_for=False,
         idle_close_on_response=mode == "http" and idle_close_on_response,
-        set_headers=[],
-        response_headers=[],
-        prometheus=None,
-        acls=[],
-        actions=[],
+        cidr_lines=_cidr_lines(listener.allowed_cidrs),
     )
+    if protocol == constants.PROTOCOL_TERMINATED_HTTPS:
+        frontend.bind_options = _bind_tls_options(listener, cert_paths)
     if protocol == constants.PROTOCOL_PROMETHEUS:
         frontend.prometheus = "exporter" if prometheus_available else "unavailable"
         return frontend

@@ -72,8 +72,9 @@ def render_haproxy_config(
 
     `certs` maps PEM file names (see `tls.cert_file_name`) to their contents; only the
     names are used here, to refuse a configuration naming a file that will not exist.
-    Disabled listeners are left out. Raises ConfigRenderError for anything that cannot
-    be rendered safely (a duplicate address:port, an invalid field value).
+    Disabled listeners, and every listener of a disabled load balancer, are left out.
+    Raises ConfigRenderError for anything that cannot be rendered safely (a duplicate
+    address:port, an invalid field value).
     """
     lb_id = require_name("load balancer id", lb.id)
     lb_dir = f"{amp_base.rstrip('/')}/{lb_id}"
@@ -83,8 +84,10 @@ def render_haproxy_config(
     features = detect_features(CONF.haproxy_amphora.haproxy_cmd)
     if prometheus_port is not None and not features.prometheus_exporter:
         raise ConfigRenderError("this HAProxy build has no prometheus-exporter service")
-    listeners = [listener for listener in lb.listeners if listener.enabled]
+    listeners = [listener for listener in lb.listeners if listener.enabled and lb.enabled]
     addresses = vip_addresses(lb)
+    if listeners and not addresses:
+        raise ConfigRenderError(f"load balancer {lb_id} has listeners but no VIP address")
     _refuse_duplicate_ports(listeners, addresses)
     peers = _peers(lb, amphora)
     cert_paths = tls.CertPaths(f"{lb_dir}/certs", certs)
@@ -152,12 +155,14 @@ def _peers(lb: models.LoadBalancer, amphora: models.Amphora | None) -> Peers | N
     """ACTIVE_STANDBY amphorae share stick tables through a `peers` section on their VRRP ports."""
     if lb.topology != constants.TOPOLOGY_ACTIVE_STANDBY or amphora is None or not amphora.vrrp_ip:
         return None
-    others = [
-        amp for amp in lb.amphorae if amp.id != amphora.id and amp.vrrp_ip and amp.status != constants.DELETED
+    candidates = [
+        amphora,
+        *(amp for amp in lb.amphorae if amp.id != amphora.id and amp.status != constants.DELETED),
     ]
     members = [
-        (require_name("amphora id", amp.id), f"{_peer_address(amp.vrrp_ip)}:{PEER_PORT}")
-        for amp in [amphora, *others]
+        (require_name("amphora id", amp.id), f"{_peer_address(address)}:{PEER_PORT}")
+        for amp in candidates
+        if (address := amp.vrrp_ip)
     ]
     return Peers(name=f"{lb.id}_peers", local=require_name("amphora id", amphora.id), members=members)
 

@@ -138,6 +138,21 @@ def test_disabled_listener_is_not_rendered(amp_base: Path) -> None:
     assert not any(name.startswith(("frontend", "backend")) for name in sect)
 
 
+def test_disabled_load_balancer_serves_nothing(amp_base: Path) -> None:
+    lb, _ = _http_lb()
+    lb.enabled = False
+    sect = sections(render(lb, amp_base))
+    assert not any(name.startswith(("frontend", "backend")) for name in sect)
+    assert "global" in sect
+
+
+def test_listener_without_vip_refused(amp_base: Path) -> None:
+    lb, _ = _http_lb()
+    lb.vip_address = None
+    with pytest.raises(ConfigRenderError, match="no VIP"):
+        render(lb, amp_base)
+
+
 def test_duplicate_port_in_one_family_is_refused(amp_base: Path) -> None:
     lb = factory.load_balancer()
     factory.listener(lb, protocol="HTTP", port=80)
