@@ -16,6 +16,7 @@ from octavia.common import exceptions
 from octavia.common.config import CONF
 from octavia.db import models
 from octavia.db import repositories as repo
+from octavia.domain.pools import is_full_spec
 from octavia.domain.scoping import scope_query
 from octavia.network import loader as network_loader
 
@@ -208,11 +209,11 @@ def graph_quota_needs(listeners: list[dict[str, Any]], pools: list[dict[str, Any
     all_pools = list(pools)
     for listener in listeners:
         default = listener.get("default_pool")
-        if isinstance(default, dict) and set(default) - {"name"}:
+        if isinstance(default, dict) and is_full_spec(default):
             all_pools.append(default)
         for pol in listener.get("l7policies") or []:
             redirect = pol.get("redirect_pool")
-            if isinstance(redirect, dict) and set(redirect) - {"name"}:
+            if isinstance(redirect, dict) and is_full_spec(redirect):
                 all_pools.append(redirect)
     return {
         "listener": len(listeners),

@@ -23,6 +23,7 @@ from octavia.db import repositories as repo
 from octavia.domain import tls
 
 L4_ONLY = (c.PROTOCOL_UDP, c.PROTOCOL_SCTP)
+REFERENCE_KEYS = frozenset({"name", "admin_state_up", "tls_enabled"})
 SP_KEYS = ("type", "cookie_name", "persistence_timeout", "persistence_granularity")
 # Control characters, space and the RFC 6265 separators may not appear in a cookie name.
 _BAD_COOKIE_CHARS = re.compile(r'[\x00-\x20"(),/:;<=>?@\[\\\]{}\x7f]')
@@ -30,6 +31,12 @@ _BAD_COOKIE_CHARS = re.compile(r'[\x00-\x20"(),/:;<=>?@\[\\\]{}\x7f]')
 
 def _fail(detail: str) -> exceptions.ValidationException:
     return exceptions.ValidationException(detail=detail)
+
+
+def is_full_spec(pool: Mapping[str, Any]) -> bool:
+    """In a fully populated LB create a pool object with only its name (and fields that
+    have defaults anyway) refers to a pool defined elsewhere in the request."""
+    return bool(set(pool) - REFERENCE_KEYS)
 
 
 def check_listener_protocol(listener_protocol: str, pool_protocol: str) -> None:

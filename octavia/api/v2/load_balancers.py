@@ -148,12 +148,13 @@ def create_load_balancer(
         quotas.check(session, ctx, project_id, wanted)
         lb = domain.new_load_balancer(session, spec, project_id, provider_name, vip_request, flavor_meta)
         repo.set_tags(session, lb.id, types.dedupe(spec.tags) or [])
+        domain.allocate_vip(session, lb, driver, provider_name, spec)
         graph = None
         if spec.listeners or spec.pools:
             from octavia.api.v2 import lb_graph
 
+            # After the VIP: listener rules (allowed_cidrs) need its address, as upstream.
             graph = lb_graph.create_graph(session, ctx, lb, spec.listeners or [], spec.pools or [])
-        domain.allocate_vip(session, lb, driver, provider_name, spec)
         session.flush()
         session.refresh(lb)
         provider_lb = convert.loadbalancer(lb, flavor=flavor_meta, availability_zone=az_meta)
