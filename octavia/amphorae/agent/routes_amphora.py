@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import io
 import json
 import logging
 from typing import Any
@@ -159,21 +160,39 @@ async def plug_network(request: Request) -> JSONResponse:
     return reply(202, "OK", details)
 
 
+def _merge_config(path: str, update: configparser.ConfigParser) -> bytes:
+    """The agent's file with every option of `update` set (others kept)."""
+    merged = configparser.ConfigParser(interpolation=None)
+    merged.read(path)
+    for section in update.sections():
+        if not merged.has_section(section):
+            merged.add_section(section)
+        for option, value in update.items(section, raw=True):
+            merged.set(section, option, value)
+    for option, value in update.defaults().items():
+        merged.set(configparser.DEFAULTSECT, option, value)
+    buffer = io.StringIO()
+    merged.write(buffer)
+    return buffer.getvalue().encode()
+
+
 @router.put("/config")
 async def update_agent_config(request: Request) -> JSONResponse:
-    """Replace agent.conf and re-read it (heartbeat targets, interval and key take effect)."""
+    """Merge the INI body into agent.conf and re-read it (heartbeat targets, interval and key
+    take effect; a complete file, as upstream sends, replaces every option it names)."""
     state = agent_state(request)
     text = await read_body(request)
-    parser = configparser.ConfigParser(interpolation=None)
+    update = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(text.decode())
+        update.read_string(text.decode())
     except (UnicodeDecodeError, configparser.Error) as exc:
         return reply(400, "Invalid request", f"Not an INI configuration: {exc}")
     if state.config_file is None:
         return reply(400, "Invalid request", "The agent was started without a configuration file")
-    await run_in_threadpool(write_atomically, state.config_file, text, 0o600)
+    merged = await run_in_threadpool(_merge_config, state.config_file, update)
+    await run_in_threadpool(write_atomically, state.config_file, merged, 0o600)
     state.conf.reload_config_files()
-    LOG.info("Agent configuration updated")
+    LOG.info("Agent configuration updated: %s", ", ".join(update.sections()))
     return reply(202, "OK")
 
 

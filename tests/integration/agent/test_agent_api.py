@@ -109,14 +109,14 @@ def test_certificate_files(agent: Agent) -> None:
 
 
 def test_agent_config_update(agent: Agent) -> None:
-    with open(agent.config_file) as handle:
-        current = handle.read()
     assert agent.request("PUT", "/1.0/config", content=b"not [an ini").status_code == 400
-    updated = current.replace("heartbeat_interval = 3600", "heartbeat_interval = 1800")
-    assert agent.request("PUT", "/1.0/config", content=updated.encode()).status_code == 202
+    update = b"[health_manager]\nheartbeat_interval = 1800\n"
+    assert agent.request("PUT", "/1.0/config", content=update).status_code == 202
     with open(agent.config_file) as handle:
-        assert "heartbeat_interval = 1800" in handle.read()
-    assert agent.request("GET", "/1.0/info").status_code == 200
+        merged = handle.read()
+    assert "heartbeat_interval = 1800" in merged
+    assert f"amphora_id = {agent.amphora_id}" in merged
+    assert agent.request("GET", "/1.0/info").json()["amphora_id"] == agent.amphora_id
 
 
 def test_certificate_rotation_without_restart(agent: Agent, pki: PKI) -> None:
