@@ -70,17 +70,13 @@ class Backend:
     timeout_connect_ms: int
     timeout_server_ms: int
     timeout_check_s: int | None = None
+    # SOURCE_IP_PORT: the client port is stored in a variable the hash then reads
+    hashes_source_port: bool = False
+    # PING: HAProxy forks the ICMP check script
+    external_check: bool = False
     persistence: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     servers: list[Server] = field(default_factory=list)
-
-    @property
-    def hashes_source_port(self) -> bool:
-        return "txn.src_port" in self.balance
-
-    @property
-    def external_check(self) -> bool:
-        return "option external-check" in self.checks
 
 
 def backend_name(pool: models.Pool, listener: models.Listener) -> str:
@@ -108,35 +104,39 @@ def build_backend(
         balance=balance,
         timeout_connect_ms=int(defaults.timeout_member_connect if connect is None else connect),
         timeout_server_ms=int(defaults.timeout_member_data if data is None else data),
+        hashes_source_port=pool.lb_algorithm == constants.LB_ALGORITHM_SOURCE_IP_PORT,
     )
     backend.persistence = _persistence(pool.session_persistence, mode, peers)
     monitor = pool.health_monitor
-    checked = monitor is not None and monitor.enabled and monitor.type in HAPROXY_CHECK_TYPES
-    if checked:
-        assert monitor is not None
+    if monitor is not None and not (monitor.enabled and monitor.type in HAPROXY_CHECK_TYPES):
+        monitor = None
+    if monitor is not None:
         backend.timeout_check_s = int(monitor.timeout)
         backend.checks = _check_directives(monitor)
+        backend.external_check = monitor.type == constants.HEALTH_MONITOR_PING
     cookie = mode == "http" and _persistence_type(pool) == constants.SESSION_PERSISTENCE_HTTP_COOKIE
-    common = _server_common_options(pool, cert_paths, monitor if checked else None)
-    for member in pool.members:
-        options = [f"weight {int(member.weight)}"]
-        if checked:
-            assert monitor is not None
-            options += _server_check_options(member, monitor)
-        if cookie:
-            options.append(f"cookie {require_name('member id', member.id)}")
-        if member.backup:
-            options.append("backup")
-        if not member.enabled:
-            options.append("disabled")
-        backend.servers.append(
-            Server(
-                name=require_name("member id", member.id),
-                address=socket_address(member.ip_address, member.protocol_port),
-                options=options + common,
-            )
-        )
+    common = _server_common_options(pool, cert_paths, monitor)
+    backend.servers = [_server(member, monitor, cookie, common) for member in pool.members]
     return backend
+
+
+def _server(
+    member: models.Member, monitor: models.HealthMonitor | None, cookie: bool, common: list[str]
+) -> Server:
+    options = [f"weight {int(member.weight)}"]
+    if monitor is not None:
+        options += _server_check_options(member, monitor)
+    if cookie:
+        options.append(f"cookie {require_name('member id', member.id)}")
+    if member.backup:
+        options.append("backup")
+    if not member.enabled:
+        options.append("disabled")
+    return Server(
+        name=require_name("member id", member.id),
+        address=socket_address(member.ip_address, member.protocol_port),
+        options=options + common,
+    )
 
 
 def _persistence_type(pool: models.Pool) -> str | None:
