@@ -30,10 +30,11 @@ def _lb(listener_protocol: str = "HTTP", pool_protocol: str = "HTTP", **pool_fie
         ("SOURCE_IP_PORT", "balance hash src,concat(:,txn.src_port)"),
     ],
 )
+@pytest.mark.parametrize("protocol", ["HTTP", "TCP"])
 def test_algorithms(
-    amp_base: Path, haproxy_check: Callable[[str], None], algorithm: str, balance: str
+    amp_base: Path, haproxy_check: Callable[[str], None], algorithm: str, balance: str, protocol: str
 ) -> None:
-    lb, listener, pool = _lb(algorithm=algorithm)
+    lb, listener, pool = _lb(listener_protocol=protocol, pool_protocol=protocol, algorithm=algorithm)
     factory.member(pool, "127.0.0.20", 80)
     text = render(lb, amp_base)
     lines = backend(text, pool, listener)
