@@ -126,11 +126,6 @@ class DuplicatePoolEntry(Conflict):
     message = "This listener already has a default pool"
 
 
-class CertificateRetrievalException(APIException):
-    code = 400
-    message = "Could not retrieve certificate: {ref}"
-
-
 class ObjectInUse(Conflict):
     message = "{object} {id} is in use and cannot be modified."
 

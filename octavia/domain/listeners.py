@@ -153,8 +153,9 @@ def _hsts_protocol_error() -> exceptions.ValidationException:
 
 def check_certificates(values: Mapping[str, Any]) -> None:
     """Fetch every certificate the request names (done late: it is the costly check)."""
-    refs = [values.get("default_tls_container_ref"), *(values.get("sni_container_refs") or [])]
-    tls.check_server_refs(refs)
+    # SNI first, then the default certificate: the order upstream reports bad refs in.
+    sni = values.get("sni_container_refs") or []
+    tls.check_server_refs([*sni, values.get("default_tls_container_ref")])
     ca = values.get("client_ca_tls_container_ref")
     if ca:
         tls.check_ca_and_crl(ca, values.get("client_crl_container_ref"))
@@ -272,7 +273,7 @@ def check_update(lb: models.LoadBalancer, listener: models.Listener, changes: Ma
 def check_update_certificates(listener: models.Listener, changes: Mapping[str, Any]) -> None:
     """Fetch the certificates this PUT names; the client CA again when the CRL changes."""
     sni = changes.get("sni_container_refs") or []
-    tls.check_server_refs([changes.get("default_tls_container_ref"), *sni])
+    tls.check_server_refs([*sni, changes.get("default_tls_container_ref")])
     if "client_ca_tls_container_ref" in changes or "client_crl_container_ref" in changes:
         ca = _merged(listener, changes, "client_ca_tls_container_ref")
         if ca:

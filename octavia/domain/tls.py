@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from importlib.metadata import entry_points
-from typing import Any
 
-from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
-
+from octavia.certificates import errors, parsing
+from octavia.certificates.loader import get_cert_manager
 from octavia.common import constants as c
 from octavia.common import exceptions
 from octavia.common.config import CONF
 
 LOG = logging.getLogger(__name__)
-
-CERT_MANAGER_GROUP = "octavia.cert_manager"
 
 
 # ---- version / cipher / ALPN lists ----------------------------------------------------
@@ -76,121 +71,43 @@ def check_alpn(protocols: Sequence[str] | None) -> None:
 
 # ---- certificate references -----------------------------------------------------------
 
-def cert_manager() -> Any:
-    """The configured certificate manager (loaded per call: its store location is config)."""
-    name = CONF.certificates.cert_manager
-    found = entry_points(group=CERT_MANAGER_GROUP, name=name)
-    if not found:
-        raise exceptions.APIException(f"Certificate manager '{name}' is not installed.")
-    (entry_point,) = found
-    return entry_point.load()()
-
-
-def _pem(value: Any) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    return str(value).encode()
-
-
-def _certificate_pem(cert: Any) -> bytes | None:
-    """The leaf certificate of whatever the manager returned (Cert object or PEM text)."""
-    getter = getattr(cert, "get_certificate", None)
-    value = getter() if callable(getter) else cert
-    return _pem(value) if value else None
-
-
-def _host_names(pem: bytes) -> list[str]:
-    cert = x509.load_pem_x509_certificate(pem)
-    names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-    try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-        names.extend(san.value.get_values_for_type(x509.DNSName))
-    except x509.ExtensionNotFound:
-        pass
-    return [str(n) for n in names if n]
-
-
-def _is_unreadable_bundle(exc: Exception) -> bool:
-    return type(exc).__name__ in ("UnreadablePKCS12", "UnreadablePKCS12Bundle")
-
-
 def check_server_refs(refs: Iterable[str | None]) -> None:
     """Every server certificate ref must be readable and name at least one host."""
     wanted = [r for r in refs if r]
     if not wanted:
         return
-    manager = cert_manager()
+    manager = get_cert_manager()
     bad: list[str] = []
-    loaded: list[Any] = []
+    certs = []
     for ref in wanted:
         try:
-            loaded.append(manager.get_cert(ref))
+            certs.append(manager.get_cert(ref))
+        except errors.UnreadablePKCS12:
+            raise
         except Exception as exc:
-            if _is_unreadable_bundle(exc):
-                raise exceptions.ValidationException(
-                    detail="The PKCS12 bundle is unreadable. Please check the PKCS12 bundle validity. "
-                    "In addition, make sure it does not require a pass phrase."
-                ) from exc
             LOG.info("certificate reference %s could not be retrieved: %s", ref, type(exc).__name__)
             bad.append(ref)
     if bad:
-        raise exceptions.CertificateRetrievalException(ref=bad)
-    for cert in loaded:
-        pem = _certificate_pem(cert)
-        try:
-            names = _host_names(pem) if pem else []
-        except ValueError:
-            names = []
-        if not names:
-            raise exceptions.ValidationException(
-                detail="No CN or DNSName(s) found in certificate. The certificate is invalid."
-            )
-
-
-def _secret(manager: Any, ref: str) -> bytes:
-    getter = getattr(manager, "get_secret", None)
-    if callable(getter):
-        return _pem(getter(ref))
-    pem = _certificate_pem(manager.get_cert(ref))
-    if pem is None:
-        raise ValueError("empty secret")
-    return pem
+        raise errors.CertificateRetrievalException(ref=bad)
+    for cert in certs:
+        parsing.validate_cert(cert)
 
 
 def check_ca_and_crl(ca_ref: str, crl_ref: str | None) -> None:
     """The CA must be a PEM X.509 certificate; the CRL a PEM CRL signed by that CA."""
-    manager = cert_manager()
+    manager = get_cert_manager()
     bad: list[str] = []
-    ca_pem = crl_pem = None
-    try:
-        ca_pem = _secret(manager, ca_ref)
-    except Exception:
-        bad.append(ca_ref)
-    if crl_ref:
+    secrets: dict[str, bytes] = {}
+    for ref in (ca_ref, crl_ref):
+        if not ref:
+            continue
         try:
-            crl_pem = _secret(manager, crl_ref)
-        except Exception:
-            bad.append(crl_ref)
+            secrets[ref] = manager.get_secret(ref)
+        except Exception as exc:
+            LOG.info("secret reference %s could not be retrieved: %s", ref, type(exc).__name__)
+            bad.append(ref)
     if bad:
-        raise exceptions.CertificateRetrievalException(ref=bad)
-    assert ca_pem is not None
-    try:
-        ca_cert = x509.load_pem_x509_certificate(ca_pem)
-    except ValueError as exc:
-        raise exceptions.ValidationException(
-            detail="The client authentication CA certificate is invalid. It must be a valid x509 "
-            f"PEM format certificate. Error: {exc}"
-        ) from exc
-    if crl_pem is None:
-        return
-    try:
-        crl = x509.load_pem_x509_crl(crl_pem)
-    except ValueError as exc:
-        raise exceptions.ValidationException(
-            detail="The client authentication certificate revocation list is invalid. It must be a "
-            f"valid x509 PEM format certificate revocation list. Error: {exc}"
-        ) from exc
-    if not crl.is_signature_valid(ca_cert.public_key()):  # type: ignore[arg-type]
-        raise exceptions.ValidationException(
-            detail="The CRL specified is not valid for client certificate authority reference supplied."
-        )
+        raise errors.CertificateRetrievalException(ref=bad)
+    parsing.validate_client_ca(secrets[ca_ref])
+    if crl_ref:
+        parsing.validate_client_crl(secrets[crl_ref], secrets[ca_ref])

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from octavia.common.config import CONF
 from octavia.db import models
 from octavia.db.api import session_scope
 from octavia.providers.completion_worker import CompletionWorker
@@ -575,3 +576,141 @@ def test_project_isolation_and_quota(api, lb, overrides):
 def test_project_id_in_body_is_ignored(api, lb):
     listener = _create(api, lb, project_id="c" * 32)
     assert listener["project_id"] == lb["project_id"]
+
+
+# ---- TLS: certificate references through the local certificate manager ----------------
+
+
+@pytest.fixture
+def certs(api: Any) -> dict[str, str]:
+    """References to real material in the configured (local) certificate manager."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from octavia.certificates.loader import get_cert_manager
+    from tests.unit.certificates import helpers as h
+
+    manager = get_cert_manager()
+    ca_key, other_key, server_key, bare_key = (h.make_key() for _ in range(4))
+    ca = h.make_cert(ca_key, cn="client-ca", ca=True)
+    other_ca = h.make_cert(other_key, cn="other-ca", ca=True)
+    server = h.make_cert(server_key, cn="www.example.com", dns_names=["www.example.com"])
+    bare = h.make_cert(bare_key, cn=None)
+    no_passphrase = serialization.NoEncryption()
+    bundle = pkcs12.serialize_key_and_certificates(b"p12", server_key, server, None, no_passphrase)
+    return {
+        "server": manager.store_cert(None, h.cert_pem(server), h.key_pem(server_key)),
+        "sni": manager.store_cert(None, h.cert_pem(server), h.key_pem(server_key)),
+        "bare": manager.store_cert(None, h.cert_pem(bare), h.key_pem(bare_key)),
+        "pkcs12": manager.store_secret(None, bundle),
+        "garbage": manager.store_secret(None, b"\x00not a bundle"),
+        "ca": manager.store_secret(None, h.cert_pem(ca)),
+        "crl": manager.store_secret(None, h.make_crl((ca, ca_key))),
+        "foreign_crl": manager.store_secret(None, h.make_crl((other_ca, other_key))),
+        "not_pem": manager.store_secret(None, b"plain text"),
+    }
+
+
+def test_terminated_https_defaults_and_client_auth(api, lb, certs):
+    listener = _create(api, lb, protocol="TERMINATED_HTTPS", protocol_port=443,
+                       default_tls_container_ref=certs["server"], sni_container_refs=[certs["sni"]],
+                       client_ca_tls_container_ref=certs["ca"], client_authentication="MANDATORY",
+                       client_crl_container_ref=certs["crl"], hsts_max_age=31536000,
+                       hsts_include_subdomains=True, hsts_preload=True,
+                       insert_headers={"X-SSL-Client-DN": "true", "X-Forwarded-Proto": "true"})
+    assert listener["tls_ciphers"] == CONF.api_settings.default_listener_ciphers
+    assert listener["tls_versions"] == ["TLSv1.2", "TLSv1.3"]
+    assert listener["alpn_protocols"] == ["h2", "http/1.1", "http/1.0"]
+    assert listener["sni_container_refs"] == [certs["sni"]]
+    assert (listener["hsts_max_age"], listener["hsts_include_subdomains"], listener["hsts_preload"]) == (
+        31536000, True, True)
+    assert listener["client_authentication"] == "MANDATORY"
+    own = _create(api, lb, protocol="TERMINATED_HTTPS", protocol_port=8443,
+                  sni_container_refs=[certs["pkcs12"]], tls_versions=["TLSv1.3"], alpn_protocols=["h2"],
+                  tls_ciphers="ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert (own["tls_versions"], own["alpn_protocols"]) == (["TLSv1.3"], ["h2"])
+    assert own["tls_ciphers"] == "ECDHE-ECDSA-AES128-GCM-SHA256"
+
+
+@pytest.mark.parametrize(
+    "fields, fault",
+    [
+        ({"default_tls_container_ref": "missing", "sni_container_refs": ["{server}", "gone"]},
+         "Could not retrieve certificate: ['gone', 'missing']"),
+        ({"default_tls_container_ref": "{bare}"},
+         "No CN or DNSName(s) found in certificate. The certificate is invalid."),
+        ({"default_tls_container_ref": "{garbage}"}, "The PKCS12 bundle is unreadable."),
+        ({"default_tls_container_ref": "{server}", "client_ca_tls_container_ref": "nope"},
+         "Could not retrieve certificate: ['nope']"),
+        ({"default_tls_container_ref": "{server}", "client_ca_tls_container_ref": "{not_pem}"},
+         "Validation failure: The client authentication CA certificate is invalid. It must be a "
+         "valid x509 PEM format certificate."),
+        ({"default_tls_container_ref": "{server}", "client_ca_tls_container_ref": "{ca}",
+          "client_crl_container_ref": "{not_pem}"},
+         "The client authentication certificate revocation list is invalid."),
+        ({"default_tls_container_ref": "{server}", "client_ca_tls_container_ref": "{ca}",
+          "client_crl_container_ref": "{foreign_crl}"},
+         "The CRL specified is not valid for client certificate authority reference supplied."),
+        ({"default_tls_container_ref": "{server}", "tls_versions": ["TLSv1.2", "SSLv2"]},
+         "Validation failure: Invalid TLS versions: SSLv2"),
+        ({"default_tls_container_ref": "{server}", "alpn_protocols": []}, "Empty ALPN protocol list."),
+        ({"default_tls_container_ref": "{server}", "hsts_include_subdomains": True},
+         "only make sense if hsts_max_age is set as well."),
+    ],
+)
+def test_terminated_https_rejects_bad_certificates(api, lb, certs, fields, fault):
+    body = {k: (v.format(**certs) if isinstance(v, str) else [x.format(**certs) for x in v]
+                if isinstance(v, list) else v) for k, v in fields.items()}
+    resp = _post(api, lb, protocol="TERMINATED_HTTPS", protocol_port=443, **body)
+    assert resp.status_code == 400, resp.text
+    assert fault in resp.json()["faultstring"]
+    assert _lb_status(api, lb["id"]) == "ACTIVE"
+    assert api.get(LISTENERS).json()["listeners"] == []
+
+
+def test_terminated_https_update_rules(api, lb, certs):
+    listener = _create(api, lb, protocol="TERMINATED_HTTPS", protocol_port=443,
+                       default_tls_container_ref=certs["server"], tls_versions=["TLSv1.3"])
+    path = f"{LISTENERS}/{listener['id']}"
+
+    def put(**fields: Any) -> Any:
+        resp = api.put(path, json={"listener": fields})
+        if resp.status_code == 200:
+            api.wait_lb(lb["id"])
+        return resp
+
+    fault = put(default_tls_container_ref="gone").json()["faultstring"]
+    assert fault == "Could not retrieve certificate: ['gone']"
+    assert put(default_tls_container_ref=None).json()["faultstring"] == (
+        "Validation failure: An SNI or default certificate container reference must be provided for "
+        "TERMINATED_HTTPS protocol listeners.")
+    assert "Cannot enable hsts_include_subdomains or hsts_preload if hsts_max_age was not set as well." in (
+        put(hsts_preload=True).json()["faultstring"])
+    resp = put(tls_versions=None, alpn_protocols=None, tls_ciphers=None, hsts_max_age=60)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()["listener"]
+    assert body["tls_versions"] == ["TLSv1.2", "TLSv1.3"]
+    assert body["alpn_protocols"] == ["h2", "http/1.1", "http/1.0"]
+    assert body["tls_ciphers"] == CONF.api_settings.default_listener_ciphers
+    assert put(hsts_preload=True).json()["listener"]["hsts_preload"] is True
+    assert put(client_crl_container_ref=certs["crl"]).json()["faultstring"] == (
+        "Validation failure: A client authentication CA reference is required to specify a client "
+        "authentication revocation list.")
+    resp = put(client_ca_tls_container_ref=certs["ca"], client_authentication="OPTIONAL",
+               sni_container_refs=[certs["sni"]])
+    assert resp.status_code == 200, resp.text
+    assert put(client_crl_container_ref=certs["foreign_crl"]).status_code == 400
+    shown = put(client_crl_container_ref=certs["crl"]).json()["listener"]
+    assert shown["client_crl_container_ref"] == certs["crl"]
+    fault = put(client_ca_tls_container_ref=None).json()["faultstring"]
+    assert "requires a client CA container reference" in fault
+
+
+def test_prometheus_listener_with_a_certificate_is_tls_offload(api, lb, certs):
+    listener = _create(api, lb, protocol="PROMETHEUS", protocol_port=9100,
+                       default_tls_container_ref=certs["server"])
+    assert listener["default_tls_container_ref"] == certs["server"]
+    resp = _post(api, lb, protocol="PROMETHEUS", protocol_port=9101, client_ca_tls_container_ref=certs["ca"])
+    assert resp.json()["faultstring"] == (
+        "Validation failure: An SNI or default certificate container reference must be provided with a "
+        "client CA container reference.")
