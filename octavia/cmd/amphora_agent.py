@@ -19,7 +19,8 @@ LOG = logging.getLogger("octavia.amphorae.agent")
 
 def _network_dir(base_path: str) -> str:
     configured = config.CONF.amphora_agent.agent_server_network_dir
-    return configured or os.path.join(os.path.dirname(os.path.abspath(base_path)), "network")
+    # realpath: the base path may be a short link into the amphora's own directory
+    return configured or os.path.join(os.path.dirname(os.path.realpath(base_path)), "network")
 
 
 def build_state() -> AgentState:

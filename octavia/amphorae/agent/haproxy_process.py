@@ -87,7 +87,7 @@ class HAProxyInstance:
     def _owns(self, pid: int) -> bool:
         """Whether `pid` is an HAProxy of this load balancer (guards every kill)."""
         cmdline = _cmdline(pid)
-        return bool(cmdline) and self.paths.config in cmdline and self.paths.master_socket in cmdline
+        return bool(cmdline) and os.path.realpath(self.paths.config) in cmdline
 
     # -- logs ----------------------------------------------------------------
 
@@ -138,8 +138,11 @@ class HAProxyInstance:
             env = {key: value for key, value in os.environ.items() if key != "NOTIFY_SOCKET"}
             with open(self.paths.log, "ab") as log:
                 self._process = subprocess.Popen(
-                    [self._cmd, "-Ws", "-S", self.paths.master_socket, "-f", self.paths.config,
-                     "-p", self.paths.pid_file],
+                    # Real paths name the amphora's directory in the command line (what the
+                    # compute driver looks for when it deletes the amphora); the master socket
+                    # keeps the short base path, as UNIX socket paths are limited to 97 bytes.
+                    [self._cmd, "-Ws", "-S", self.paths.master_socket,
+                     "-f", os.path.realpath(self.paths.config), "-p", os.path.realpath(self.paths.pid_file)],
                     cwd=self.paths.directory,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
