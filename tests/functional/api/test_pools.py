@@ -381,21 +381,6 @@ def test_update_rejects_bad_input(api, lb, fields, fragment):
     assert _show(api, pool["id"])["provisioning_status"] == "ACTIVE"
 
 
-def test_ca_cannot_be_removed_while_a_crl_is_stored(api, lb):
-    pool = _create(api, lb)
-    with session_scope(write=True) as s:
-        s.execute(
-            update(models.Pool)
-            .where(models.Pool.id == pool["id"])
-            .values(ca_tls_container_ref="ca", crl_container_ref="crl")
-        )
-    resp = api.put(f"{POOLS}/{pool['id']}", json={"pool": {"ca_tls_container_ref": None}})
-    assert resp.status_code == 400
-    assert resp.json()["faultstring"] == (
-        "Validation failure: A CA reference cannot be removed when a certificate revocation list is present."
-    )
-
-
 def test_writes_refused_while_load_balancer_is_pending(api, lb):
     pool = _create(api, lb)
     with session_scope(write=True) as s:
@@ -543,3 +528,54 @@ def test_project_isolation_and_quota(api, lb, overrides):
     )
     assert resp.status_code == 403
     assert resp.json()["faultstring"] == "Quota has been met for resources: Pool"
+
+
+@pytest.fixture
+def certs(api: Any) -> dict[str, str]:
+    """Member-side TLS material stored in the configured (local) certificate manager."""
+    from octavia.certificates.loader import get_cert_manager
+    from tests.unit.certificates import helpers as h
+
+    manager = get_cert_manager()
+    ca_key, other_key, client_key = h.make_key(), h.make_key(), h.make_key()
+    ca = h.make_cert(ca_key, cn="backend-ca", ca=True)
+    other = h.make_cert(other_key, cn="other-ca", ca=True)
+    client = h.make_cert(client_key, cn="lb.example.com")
+    return {
+        "client": manager.store_cert(None, h.cert_pem(client), h.key_pem(client_key)),
+        "ca": manager.store_secret(None, h.cert_pem(ca)),
+        "crl": manager.store_secret(None, h.make_crl((ca, ca_key))),
+        "foreign_crl": manager.store_secret(None, h.make_crl((other, other_key))),
+    }
+
+
+def test_backend_reencryption_references(api, lb, certs):
+    pool = _create(api, lb, tls_enabled=True, tls_container_ref=certs["client"],
+                   ca_tls_container_ref=certs["ca"], crl_container_ref=certs["crl"])
+    assert (pool["tls_container_ref"], pool["ca_tls_container_ref"], pool["crl_container_ref"]) == (
+        certs["client"], certs["ca"], certs["crl"])
+    for fields, fault in (
+        ({"tls_container_ref": "gone"}, "Could not retrieve certificate: ['gone']"),
+        ({"ca_tls_container_ref": "nope"}, "Could not retrieve certificate: ['nope']"),
+        ({"ca_tls_container_ref": certs["ca"], "crl_container_ref": certs["foreign_crl"]},
+         "The CRL specified is not valid for client certificate authority reference supplied."),
+        ({"ca_tls_container_ref": certs["client"], "crl_container_ref": "x"},
+         "Could not retrieve certificate: ['x']"),
+    ):
+        resp = _post(api, lb, **fields)
+        assert resp.status_code == 400, resp.text
+        assert fault in resp.json()["faultstring"]
+    path = f"{POOLS}/{pool['id']}"
+    resp = api.put(path, json={"pool": {"crl_container_ref": certs["foreign_crl"]}})
+    assert resp.status_code == 400
+    assert "The CRL specified is not valid" in resp.json()["faultstring"]
+    resp = api.put(path, json={"pool": {"ca_tls_container_ref": None}})
+    assert resp.json()["faultstring"] == (
+        "Validation failure: A CA reference cannot be removed when a certificate revocation list is present."
+    )
+    resp = api.put(path, json={"pool": {"ca_tls_container_ref": None, "crl_container_ref": None,
+                                        "tls_container_ref": None, "alpn_protocols": None}})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()["pool"]
+    assert body["ca_tls_container_ref"] is None and body["crl_container_ref"] is None
+    assert body["alpn_protocols"] is None
