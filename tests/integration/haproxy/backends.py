@@ -13,6 +13,7 @@ import socket
 import socketserver
 import ssl
 import struct
+import sys
 import threading
 from typing import Any
 
@@ -63,6 +64,9 @@ class NamedHttpServer(http.server.ThreadingHTTPServer):
         self.server_close()
         self.thread.join(timeout=5)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        _quiet_if_peer_left(self, request, client_address)
+
 
 class _TcpServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
@@ -80,6 +84,16 @@ class _TcpServer(socketserver.ThreadingTCPServer):
         self.shutdown()
         self.server_close()
         self.thread.join(timeout=5)
+
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        _quiet_if_peer_left(self, request, client_address)
+
+
+def _quiet_if_peer_left(server: socketserver.BaseServer, request: Any, client_address: Any) -> None:
+    """HAProxy closing a connection (check, reload) is normal; anything else is reported."""
+    if not isinstance(sys.exc_info()[1], ConnectionError):
+        socketserver.BaseServer.handle_error(server, request, client_address)
 
 
 class _EchoHandler(socketserver.BaseRequestHandler):
