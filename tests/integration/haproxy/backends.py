@@ -85,7 +85,6 @@ class _TcpServer(socketserver.ThreadingTCPServer):
         self.server_close()
         self.thread.join(timeout=5)
 
-
     def handle_error(self, request: Any, client_address: Any) -> None:
         _quiet_if_peer_left(self, request, client_address)
 
