@@ -171,15 +171,22 @@ def restart_agent(agent: Agent) -> None:
     _wait_listening(agent)
 
 
-def start_agent(pki: PKI, extra_conf: str = "", netns: str | None = None, host: str | None = None) -> Agent:
+def start_agent(
+    pki: PKI,
+    extra_conf: str = "",
+    netns: str | None = None,
+    host: str | None = None,
+    amphora_id: str | None = None,
+    base_path: str | None = None,
+) -> Agent:
     """An agent on a fresh 127.A.B.1, or inside network namespace `netns` listening on `host`."""
     _require_haproxy()
-    amphora_id = str(uuid.uuid4())
+    amphora_id = amphora_id or str(uuid.uuid4())
     directory = tempfile.mkdtemp(prefix="oa-")
     prefix = unique_prefix()
     host = host or f"{prefix}.1"
     port = 9443 if netns else free_port(host)
-    base_path = os.path.join(directory, "lbs")
+    base_path = base_path or os.path.join(directory, "lbs")
     cert_file = os.path.join(directory, "server.pem")
     with open(cert_file, "wb") as handle:
         handle.write(pki.server_pem(amphora_id))
