@@ -37,7 +37,7 @@ def pem_blocks(data: bytes, label: bytes) -> list[bytes]:
 
 
 def _public_der(key: object) -> bytes:
-    return key.public_bytes(  # type: ignore[attr-defined, no-any-return]
+    return key.public_bytes(  # type: ignore[attr-defined]
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
@@ -62,7 +62,7 @@ def parse_pkcs12(blob: bytes, passphrase: bytes | None = None) -> Cert:
         raise errors.UnreadablePKCS12(error="the bundle holds no certificate")
     return Cert(
         certificate=_pem(certificate),
-        private_key=_key_pem(key) if key is not None else None,  # type: ignore[arg-type]
+        private_key=_key_pem(key) if key is not None else None,
         intermediates=[_pem(item) for item in chain],
     )
 

@@ -64,7 +64,7 @@ class HAProxySupervisor:
 
     def statuses(self) -> list[dict[str, object]]:
         """Per load balancer: status, why it failed, and the frontends its config declares."""
-        report = []
+        report: list[dict[str, object]] = []
         for lb_id in list_lb_ids(self.base_path):
             instance = self.instance(lb_id)
             status = instance.status()

@@ -87,9 +87,9 @@ def interfaces() -> dict[str, dict[str, Any]]:
                 "tx": stats.get("tx_bytes", 0) if stats else 0,
             }
         for address in ipr.get_addr():
-            name = names.get(int(address["index"]))
-            if name in found:
-                found[name]["addresses"].append(f"{address.get('address')}/{address['prefixlen']}")
+            owner = names.get(int(address["index"]))
+            if owner in found:
+                found[owner]["addresses"].append(f"{address.get('address')}/{address['prefixlen']}")
     return found
 
 

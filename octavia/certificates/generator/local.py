@@ -93,7 +93,7 @@ class LocalCertGenerator(CertGenerator):
         )
         if alt_names is not None:
             builder = builder.add_extension(alt_names, critical=False)
-        return builder.sign(ca.private_key, service_ca.signature_hash(ca.private_key))  # type: ignore[arg-type]
+        return builder.sign(ca.private_key, service_ca.signature_hash(ca.private_key))
 
     def generate_cert_key_pair(self, cn: str, validity: int) -> CertBundle:
         """Server certificate for an amphora agent: CN and DNS SAN are `cn` (the amphora id).
@@ -131,7 +131,7 @@ class LocalCertGenerator(CertGenerator):
         except x509.ExtensionNotFound:
             alt_names = None
         certificate = self._issue(
-            csr.subject, csr.public_key(), validity, ExtendedKeyUsageOID.SERVER_AUTH, alt_names  # type: ignore[arg-type]
+            csr.subject, csr.public_key(), validity, ExtendedKeyUsageOID.SERVER_AUTH, alt_names
         )
         return certificate.public_bytes(serialization.Encoding.PEM)
 
