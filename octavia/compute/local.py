@@ -325,6 +325,7 @@ class LocalComputeDriver(base.ComputeBase):
             netns.delete_link(state["mgmt_veth"])
             netns.forget_neighbours([state.get("lb_network_ip") or ""])
         shutil.rmtree(amp_dir, ignore_errors=True)
+        paths.remove_base_path_link(compute_id)
         LOG.info("deleted amphora %s", compute_id)
 
     def _status_and_fault(self, compute_id: str) -> tuple[str, dict[str, Any], str | None]:

@@ -95,6 +95,13 @@ class PlugNetworkException(NetworkException):
     message = "Error plugging amphora {compute_id} into network {network_id}: {reason}"
 
 
+class MemberAddressUnreachable(NetworkException):
+    """The amphorae this network serves could never reach the member: a bad request."""
+
+    code = 400
+    message = "Member address {address} is not reachable by the amphorae: {reason}"
+
+
 class LoadBalancerLike(Protocol):
     """What drivers read from a load balancer (the ORM row or a provider data model)."""
 
@@ -174,6 +181,11 @@ class AbstractNetworkDriver(abc.ABC):
 
     def update_vip(self, load_balancer: LoadBalancerLike, for_delete: bool = False) -> None:  # noqa: B027
         """Hook after listener changes (security group rules upstream); optional."""
+
+    def check_member_address(self, address: str) -> None:  # noqa: B027
+        """Raise MemberAddressUnreachable when no amphora on this network could reach the
+        address. Drivers that cannot tell (Neutron routes members through subnets the
+        amphora is plugged into later; noop) accept every address."""
 
     @abc.abstractmethod
     def plug_network(self, compute_id: str, network_id: str) -> n.Port:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from octavia.db import models
 from octavia.db.api import session_scope
-from octavia.network import base, netns
+from octavia.network import base, local_reachability, netns
 from octavia.network import data_models as n
 from octavia.network import local_registry as reg
 from octavia.network.local_networks import LocalNetworks
@@ -175,6 +175,11 @@ class LocalNetworkDriver(base.AbstractNetworkDriver):
             else:
                 port.device_id, port.device_owner = "", ""
         LOG.info("deallocated VIP %s (port %s)", vip.ip_address, vip.port_id)
+
+    def check_member_address(self, address: str) -> None:
+        with session_scope() as session:
+            cidrs = [s.cidr for s in reg.all_rows(session, models.LocalSubnet) if self.networks.usable(s)]
+        local_reachability.check(address, self.mode, cidrs)
 
     # --- plugging amphorae ----------------------------------------------------------------
 

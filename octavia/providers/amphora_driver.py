@@ -11,6 +11,7 @@ configured network driver (upstream's fallback), keeping one VIP path for all pr
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from octavia_lib.api.drivers import data_models as dm
@@ -22,6 +23,7 @@ from octavia.common import constants as c
 from octavia.controller.worker import rpc
 from octavia.db import models
 from octavia.db.api import session_scope
+from octavia.network import loader as network_loader
 
 LOG = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ class AmphoraProviderDriver(ProviderDriver):
         raise NotImplementedError()
 
     def loadbalancer_create(self, loadbalancer: dm.LoadBalancer) -> None:
+        pools = [_set(listener.default_pool) for listener in _set(loadbalancer.listeners) or []]
+        pools += _set(loadbalancer.pools) or []
+        _check_reachable(member for pool in pools if pool for member in _set(pool.members) or [])
         rpc.cast("create_load_balancer", loadbalancer_id=loadbalancer.loadbalancer_id,
                  flavor=_set(loadbalancer.flavor) or {},
                  availability_zone=_set(loadbalancer.availability_zone) or {})
@@ -101,6 +106,7 @@ class AmphoraProviderDriver(ProviderDriver):
 
     # Member
     def member_create(self, member: dm.Member) -> None:
+        _check_reachable([member])
         rpc.cast("create_member", member_id=member.member_id)
 
     def member_update(self, old_member: dm.Member, new_member: dm.Member) -> None:
@@ -110,6 +116,7 @@ class AmphoraProviderDriver(ProviderDriver):
         rpc.cast("delete_member", member_id=member.member_id)
 
     def member_batch_update(self, pool_id: str, members: list[dm.Member]) -> None:
+        _check_reachable(members)
         wanted = [{"member_id": _set(m.member_id), "address": _set(m.address),
                    "protocol_port": _set(m.protocol_port)} for m in members]
         rpc.cast("batch_update_members", pool_id=pool_id, members=wanted)
@@ -191,6 +198,13 @@ class AmphoraProviderDriver(ProviderDriver):
         if networks is not None and not valid:
             raise _unsupported("The availability zone metadata value of 'valid_vip_networks' must be "
                                "a list of network IDs.")
+
+
+def _check_reachable(members: Iterable[dm.Member]) -> None:
+    """Refuse (400) members the amphorae could never reach, before anything is built."""
+    network = network_loader.get_driver()
+    for address in sorted({_set(m.address) for m in members} - {None}):
+        network.check_member_address(address)
 
 
 def _check_keys(kind: str, metadata: Any, supported: dict[str, str]) -> None:

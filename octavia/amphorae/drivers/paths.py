@@ -68,6 +68,15 @@ def _prune_dangling(directory: str) -> None:
                 os.unlink(path)
 
 
+def remove_base_path_link(amphora_id: str) -> None:
+    """Remove the amphora's short link, if it has one and it points into its directory
+    (the compute driver deletes the amphora; another amphora's link is never touched)."""
+    link = _link_path(amphora_id)
+    with contextlib.suppress(OSError):
+        if os.readlink(link).startswith(amphora_dir(amphora_id) + os.sep):
+            os.unlink(link)
+
+
 def amphora_base_path(amphora_id: str) -> str:
     """Directory holding `{lb_id}/haproxy.cfg` etc. for one amphora (created if missing).
 
