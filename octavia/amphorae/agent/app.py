@@ -8,8 +8,9 @@ import importlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from octavia.amphorae.agent import network_plug, routes_amphora, routes_lb
 from octavia.amphorae.agent.state import AgentState, reply
@@ -43,7 +44,7 @@ def _stop_background(state: AgentState) -> None:
 
 
 @contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
     state: AgentState = app.state.agent
     await asyncio.to_thread(network_plug.reapply_recorded, state.network_dir)
     await asyncio.to_thread(state.supervisor.resume)
@@ -58,15 +59,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(state.supervisor.shutdown)
 
 
-def create_app(state: AgentState) -> FastAPI:
-    app = FastAPI(title="Octavia amphora agent", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+async def _body_timeout(request: Request, exc: Exception) -> JSONResponse:
+    return reply(408, "Request Timeout", "The request body did not arrive in time")
+
+
+def create_app(state: AgentState) -> Starlette:
+    routes = routes_amphora.router.routes("/1.0") + routes_lb.router.routes("/1.0")
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={TimeoutError: _body_timeout})
     app.state.agent = state
-    app.include_router(routes_amphora.router, prefix="/1.0")
-    app.include_router(routes_lb.router, prefix="/1.0")
-
-    @app.exception_handler(TimeoutError)
-    async def body_timeout(request: Request, exc: TimeoutError) -> JSONResponse:
-        return reply(408, "Request Timeout", "The request body did not arrive in time")
-
     return app

@@ -8,18 +8,17 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
-from pyroute2.netlink.exceptions import NetlinkError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from octavia.amphorae.agent import network_plug, server_tls, system_info
 from octavia.amphorae.agent.layout import write_atomically
-from octavia.amphorae.agent.state import agent_state, read_body, reply
+from octavia.amphorae.agent.state import RouteTable, agent_state, read_body, reply
 
 LOG = logging.getLogger(__name__)
-router = APIRouter()
+router = RouteTable()
 
 
 class HostRoute(BaseModel):
@@ -131,7 +130,7 @@ async def plug_vip(request: Request, vip: str) -> JSONResponse:
         return reply(400, "Invalid VIP", str(exc))
     except network_plug.InterfaceNotFound as exc:
         return reply(404, "Network interface not found", f"No interface matches {exc}")
-    except NetlinkError as exc:
+    except network_plug.NetlinkFailure as exc:
         LOG.error("Plugging VIP %s failed: %s", vip, exc)
         return reply(500, "Error plugging VIP", str(exc))
     return reply(202, "OK", details)
@@ -154,7 +153,7 @@ async def plug_network(request: Request) -> JSONResponse:
         return reply(400, "Invalid network", str(exc))
     except network_plug.InterfaceNotFound as exc:
         return reply(404, "Network interface not found", f"No interface matches {exc}")
-    except NetlinkError as exc:
+    except network_plug.NetlinkFailure as exc:
         LOG.error("Plugging a network failed: %s", exc)
         return reply(500, "Error plugging network", str(exc))
     return reply(202, "OK", details)

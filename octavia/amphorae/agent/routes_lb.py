@@ -6,16 +6,16 @@ import contextlib
 import hashlib
 import os
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from octavia.amphorae.agent import haproxy_files
 from octavia.amphorae.agent.haproxy_process import HAProxyError
 from octavia.amphorae.agent.layout import InvalidName, lb_paths, write_atomically
-from octavia.amphorae.agent.state import AgentState, agent_state, read_body, reply
+from octavia.amphorae.agent.state import AgentState, RouteTable, agent_state, read_body, reply
 
-router = APIRouter()
+router = RouteTable()
 
 ACTIONS = ("start", "stop", "reload")
 

@@ -1,15 +1,20 @@
-"""State shared by the agent's request handlers, and the upstream response shape."""
+"""State shared by the agent's request handlers, their route table, the upstream response shape.
+
+The agent is a plain Starlette application: FastAPI's import alone costs about half a
+second, paid at every amphora start, and the agent needs none of its features.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from octavia.amphorae.agent.supervisor import HAProxySupervisor
 
@@ -49,3 +54,44 @@ def agent_state(request: Request) -> AgentState:
 async def read_body(request: Request) -> bytes:
     """The request body, within `agent_request_read_timeout`."""
     return await asyncio.wait_for(request.body(), timeout=agent_state(request).read_timeout)
+
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+class RouteTable:
+    """Collects handlers with decorators; path parameters arrive as keyword arguments."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[str, str, Handler]] = []
+
+    def _add(self, method: str, path: str) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self._entries.append((method, path, handler))
+            return handler
+
+        return decorate
+
+    def get(self, path: str) -> Callable[[Handler], Handler]:
+        return self._add("GET", path)
+
+    def put(self, path: str) -> Callable[[Handler], Handler]:
+        return self._add("PUT", path)
+
+    def post(self, path: str) -> Callable[[Handler], Handler]:
+        return self._add("POST", path)
+
+    def delete(self, path: str) -> Callable[[Handler], Handler]:
+        return self._add("DELETE", path)
+
+    def routes(self, prefix: str) -> list[Route]:
+        def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+            async def call(request: Request) -> Response:
+                return await handler(request, **request.path_params)
+
+            return call
+
+        return [
+            Route(prefix + path, endpoint(handler), methods=[method])
+            for method, path, handler in self._entries
+        ]

@@ -8,8 +8,6 @@ import socket
 import subprocess
 from typing import Any
 
-from pyroute2 import IPRoute
-
 API_VERSION = "1.0"
 
 
@@ -71,6 +69,8 @@ def _disk(path: str) -> dict[str, int]:
 
 def interfaces() -> dict[str, dict[str, Any]]:
     """Per interface of this network namespace: MAC, MTU, state, addresses, byte counters."""
+    from pyroute2 import IPRoute  # heavy import, only when asked
+
     found: dict[str, dict[str, Any]] = {}
     with IPRoute() as ipr:
         names: dict[int, str] = {}
