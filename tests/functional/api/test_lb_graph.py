@@ -202,7 +202,7 @@ def _listener(**extra: Any) -> dict[str, Any]:
          "Too many rules on L7 policy"),
     ],
 )
-def test_bad_graphs_create_nothing(api, fields, code, fault):
+def test_bad_graph(api, fields, code, fault):
     resp = _post(api, **fields)
     assert resp.status_code == code, resp.text
     assert fault in resp.json()["faultstring"]

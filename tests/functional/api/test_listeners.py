@@ -236,7 +236,7 @@ def test_same_port_conflicts_only_within_l4_family(api, lb):
         ),
     ],
 )
-def test_create_rejects_bad_input(api, lb, fields, code, fragment):
+def test_bad_post(api, lb, fields, code, fragment):
     body = {"loadbalancer_id": lb["id"], "protocol": "HTTP", "protocol_port": 80, **fields}
     body = {k: v for k, v in body.items() if v is not None}
     resp = api.post(LISTENERS, json={"listener": body})
@@ -379,7 +379,7 @@ def test_update_and_null_resets(api, lb, overrides):
         ({"default_pool_id": str(uuid.uuid4())}, "not found."),
     ],
 )
-def test_update_rejects_bad_input(api, lb, fields, fragment):
+def test_bad_put(api, lb, fields, fragment):
     listener = _create(api, lb)
     resp = api.put(f"{LISTENERS}/{listener['id']}", json={"listener": fields})
     assert resp.status_code in (400, 404), resp.text
@@ -658,7 +658,7 @@ def test_terminated_https_defaults_and_client_auth(api, lb, certs):
          "only make sense if hsts_max_age is set as well."),
     ],
 )
-def test_terminated_https_rejects_bad_certificates(api, lb, certs, fields, fault):
+def test_bad_certs(api, lb, certs, fields, fault):
     body = {k: (v.format(**certs) if isinstance(v, str) else [x.format(**certs) for x in v]
                 if isinstance(v, list) else v) for k, v in fields.items()}
     resp = _post(api, lb, protocol="TERMINATED_HTTPS", protocol_port=443, **body)

@@ -201,7 +201,7 @@ def test_listener_protocol_rules(api, lb):
         ({"tls_ciphers": "A;B"}, 400, "Invalid characters in cipher string"),
     ],
 )
-def test_create_rejects_bad_input(api, lb, fields, code, fragment):
+def test_bad_post(api, lb, fields, code, fragment):
     body = {"loadbalancer_id": lb["id"], "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN", **fields}
     body = {k: v for k, v in body.items() if v is not None}
     resp = api.post(POOLS, json={"pool": body})
@@ -372,7 +372,7 @@ def test_update_locks_listeners_and_resets(api, lb):
         ({"alpn_protocols": []}, "Empty ALPN protocol list."),
     ],
 )
-def test_update_rejects_bad_input(api, lb, fields, fragment):
+def test_bad_put(api, lb, fields, fragment):
     pool = _create(api, lb)
     resp = api.put(f"{POOLS}/{pool['id']}", json={"pool": fields})
     assert resp.status_code == 400, resp.text
