@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from octavia_lib.api.drivers.provider_base import ProviderDriver
 from sqlalchemy import func, select
@@ -22,19 +22,19 @@ from octavia.common import exceptions
 from octavia.db import models
 from octavia.providers import loader
 
-Profile = models.FlavorProfile | models.AvailabilityZoneProfile
+P = TypeVar("P", models.FlavorProfile, models.AvailabilityZoneProfile)
 
 
 @dataclasses.dataclass(frozen=True)
-class ProfileKind:
+class ProfileKind(Generic[P]):
     resource: str  # key of constants.RESOURCE_NAMES
-    model: type[models.FlavorProfile] | type[models.AvailabilityZoneProfile]
+    model: type[P]
     data_field: str
     validator: Callable[[ProviderDriver], Callable[[dict[str, Any]], None]]
     users: Callable[[str], Any]  # profile id -> a SELECT of the rows referencing it
 
 
-FLAVOR_PROFILE = ProfileKind(
+FLAVOR_PROFILE: ProfileKind[models.FlavorProfile] = ProfileKind(
     resource="flavorprofile",
     model=models.FlavorProfile,
     data_field="flavor_data",
@@ -42,7 +42,7 @@ FLAVOR_PROFILE = ProfileKind(
     users=lambda pid: select(func.count()).select_from(models.Flavor)
     .where(models.Flavor.flavor_profile_id == pid),
 )
-AVAILABILITY_ZONE_PROFILE = ProfileKind(
+AVAILABILITY_ZONE_PROFILE: ProfileKind[models.AvailabilityZoneProfile] = ProfileKind(
     resource="availability_zone_profile",
     model=models.AvailabilityZoneProfile,
     data_field="availability_zone_data",
@@ -63,14 +63,14 @@ def parse_metadata(text: str, option: str) -> dict[str, Any]:
     return data
 
 
-def validate_with_provider(kind: ProfileKind, provider: str, text: str) -> None:
+def validate_with_provider(kind: ProfileKind[Any], provider: str, text: str) -> None:
     """Parse the metadata and let the (enabled) provider accept or refuse it."""
     data = parse_metadata(text, kind.data_field)
     driver = loader.get_driver(provider)
     loader.call_provider(provider, kind.validator(driver), data)
 
 
-def load(session: Session, kind: ProfileKind, profile_id: str) -> Profile:
+def load(session: Session, kind: ProfileKind[P], profile_id: str) -> P:
     """The profile, or 404; the nil UUID is reserved and never found."""
     profile = None if profile_id == c.NIL_UUID else session.get(kind.model, profile_id)
     if profile is None:
@@ -78,11 +78,11 @@ def load(session: Session, kind: ProfileKind, profile_id: str) -> Profile:
     return profile
 
 
-def in_use(session: Session, kind: ProfileKind, profile_id: str) -> bool:
+def in_use(session: Session, kind: ProfileKind[Any], profile_id: str) -> bool:
     return int(session.execute(kind.users(profile_id)).scalar_one()) > 0
 
 
-def create(session: Session, kind: ProfileKind, name: str, provider: str, data: str) -> Profile:
+def create(session: Session, kind: ProfileKind[P], name: str, provider: str, data: str) -> P:
     validate_with_provider(kind, provider, data)
     profile = kind.model(id=models.new_id(), name=name, provider_name=provider)
     setattr(profile, kind.data_field, data)
@@ -91,7 +91,7 @@ def create(session: Session, kind: ProfileKind, name: str, provider: str, data: 
     return profile
 
 
-def update(session: Session, kind: ProfileKind, profile: Profile, changes: dict[str, Any]) -> None:
+def update(session: Session, kind: ProfileKind[P], profile: P, changes: dict[str, Any]) -> None:
     """Apply a PUT: no field may become null, and provider/metadata are frozen while in use."""
     for field in ("name", "provider_name", kind.data_field):
         if field in changes and changes[field] is None:
@@ -109,7 +109,7 @@ def update(session: Session, kind: ProfileKind, profile: Profile, changes: dict[
     session.flush()
 
 
-def delete(session: Session, kind: ProfileKind, profile: Profile) -> None:
+def delete(session: Session, kind: ProfileKind[P], profile: P) -> None:
     if in_use(session, kind, profile.id):
         raise exceptions.ObjectInUse(object=c.RESOURCE_NAMES[kind.resource], id=profile.id)
     session.delete(profile)

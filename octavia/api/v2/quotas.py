@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
@@ -33,7 +33,10 @@ COLUMNS: dict[str, Any] = {
 }
 MAX_PROJECT_ID = 36
 
-QuotaValue = types.int_range(-1, 2000000000)
+if TYPE_CHECKING:
+    QuotaValue = int
+else:
+    QuotaValue = types.int_range(-1, 2000000000)
 
 
 class QuotaPUT(types.RequestBody):

@@ -30,6 +30,8 @@ from osc_lib import exceptions as osc_exceptions
 from octavia.api import policy
 from octavia.network import loader as network_loader
 
+pytestmark = pytest.mark.clients
+
 SUBNET = "6f1d4a7e-3c52-4f4b-9d0a-1b2c3d4e5f60"
 
 
