@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from octavia.common.config import CONF
 from octavia.db import models
@@ -714,3 +714,37 @@ def test_prometheus_listener_with_a_certificate_is_tls_offload(api, lb, certs):
     assert resp.json()["faultstring"] == (
         "Validation failure: An SNI or default certificate container reference must be provided with a "
         "client CA container reference.")
+
+
+def _statements(db: Any, call: Any) -> int:
+    """SQL statements the engine runs during `call` (nothing else runs once all is ACTIVE)."""
+    count = 0
+
+    def hook(*_args: Any) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(db, "before_cursor_execute", hook)
+    try:
+        call()
+    finally:
+        event.remove(db, "before_cursor_execute", hook)
+    return count
+
+
+def test_list_statements_do_not_grow_with_rows(api, lb, db):
+    def add(port: int) -> None:
+        listener = _create(api, lb, protocol_port=port, tags=["t"])
+        body = {"l7policy": {"listener_id": listener["id"], "action": "REJECT"}}
+        assert api.post("/v2/lbaas/l7policies", json=body).status_code == 201
+        api.wait_lb(lb["id"])
+
+    def listing() -> None:
+        assert api.get(LISTENERS).status_code == 200
+
+    add(80)
+    one = _statements(db, listing)
+    for port in (81, 82, 83):
+        add(port)
+    assert len(api.get(LISTENERS).json()["listeners"]) == 4
+    assert _statements(db, listing) == one

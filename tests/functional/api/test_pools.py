@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from octavia.db import models
 from octavia.db.api import session_scope
@@ -579,3 +579,35 @@ def test_backend_reencryption_references(api, lb, certs):
     body = resp.json()["pool"]
     assert body["ca_tls_container_ref"] is None and body["crl_container_ref"] is None
     assert body["alpn_protocols"] is None
+
+
+def test_list_statements_do_not_grow_with_rows(api, lb, db):
+    count = 0
+
+    def hook(*_args: Any) -> None:
+        nonlocal count
+        count += 1
+
+    def statements_of_a_listing() -> int:
+        nonlocal count
+        count = 0
+        event.listen(db, "before_cursor_execute", hook)
+        try:
+            assert api.get(POOLS).status_code == 200
+        finally:
+            event.remove(db, "before_cursor_execute", hook)
+        return count
+
+    def add(port: int) -> None:
+        listener = _listener(api, lb, port=port)
+        pool = _create(api, None, listener_id=listener["id"], tags=["t"])
+        body = {"member": {"address": "192.0.2.1", "protocol_port": port}}
+        assert api.post(f"{POOLS}/{pool['id']}/members", json=body).status_code == 201
+        api.wait_lb(lb["id"])
+
+    add(80)
+    one = statements_of_a_listing()
+    for port in (81, 82, 83):
+        add(port)
+    assert len(api.get(POOLS).json()["pools"]) == 4
+    assert statements_of_a_listing() == one
