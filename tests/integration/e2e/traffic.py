@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import http.client
 import http.server
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -145,8 +144,3 @@ class LoadLoop:
                 conn.close()
         conn.close()
 
-
-def free_port_on(address: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((address, 0))
-        return int(sock.getsockname()[1])
