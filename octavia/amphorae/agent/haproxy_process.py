@@ -65,6 +65,7 @@ class HAProxyInstance:
         self._process: subprocess.Popen[bytes] | None = None
         self._master_pid: int | None = None
         self._running_config: bytes | None = None
+        self._validated: bytes | None = None
         self.failure: str | None = None
         self.lock = threading.RLock()
 
@@ -176,16 +177,26 @@ class HAProxyInstance:
         self.failure = f"HAProxy did not become ready within {self._timeout:.0f} s"
         raise HAProxyError(self.failure)
 
+    def install(self, text: bytes) -> None:
+        """Validate and swap in a new configuration (InvalidConfig leaves the current one)."""
+        with self.lock:
+            haproxy_files.install_config(self.paths, text, self._cmd)
+            self._validated = text
+
     def reload(self) -> str:
-        """Validate, then reload seamlessly; a failed reload restores the running config and raises."""
+        """Validate, then reload seamlessly; a failed reload restores the running config and raises.
+
+        A file installed through `install` was validated already and is not checked twice.
+        """
         with self.lock:
             if not self._alive():
                 return self.start()
-            try:
-                haproxy_files.check_config(self._cmd, self.paths.config, self.paths.directory)
-            except haproxy_files.InvalidConfig as exc:
-                self._restore_running_config()
-                raise HAProxyError(f"Reload refused, the configuration is invalid: {exc}") from exc
+            if haproxy_files.read_config(self.paths) != self._validated:
+                try:
+                    haproxy_files.check_config(self._cmd, self.paths.config, self.paths.directory)
+                except haproxy_files.InvalidConfig as exc:
+                    self._restore_running_config()
+                    raise HAProxyError(f"Reload refused, the configuration is invalid: {exc}") from exc
             before = master_cli.show_proc(self.paths.master_socket)
             offset = self._log_offset()
             try:

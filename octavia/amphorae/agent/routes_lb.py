@@ -70,9 +70,7 @@ async def delete_certificate(request: Request, lb_id: str, filename: str) -> JSO
 
 
 def _install(state: AgentState, lb_id: str, text: bytes) -> None:
-    instance = state.supervisor.instance(lb_id)
-    with instance.lock:
-        haproxy_files.install_config(instance.paths, text, state.haproxy_cmd)
+    state.supervisor.instance(lb_id).install(text)
 
 
 @router.put("/loadbalancer/{amphora_id}/{lb_id}/haproxy")
