@@ -90,6 +90,13 @@ def test_full_graph_is_created_pending_and_rendered_in_full(api):
     assert shown["l7policies"] == [{"id": policies[0]["id"]}, {"id": policies[1]["id"]}]
     pool = api.get(f"/v2/lbaas/pools/{app['id']}").json()["pool"]
     assert pool["healthmonitor_id"] == app["healthmonitor"]["id"] and pool["provisioning_status"] == "ACTIVE"
+    for path, key in (
+        (f"/v2/lbaas/pools/{app['id']}/members/{app['members'][0]['id']}", "member"),
+        (f"/v2/lbaas/healthmonitors/{app['healthmonitor']['id']}", "healthmonitor"),
+        (f"/v2/lbaas/l7policies/{policies[0]['id']}", "l7policy"),
+        (f"/v2/lbaas/l7policies/{policies[0]['id']}/rules/{policies[0]['rules'][0]['id']}", "rule"),
+    ):
+        assert api.get(path).json()[key]["provisioning_status"] == "ACTIVE"
     tree = api.get(f"{LBS}/{lb['id']}/status").json()["statuses"]["loadbalancer"]
     web_tree = next(x for x in tree["listeners"] if x["id"] == web["id"])
     assert [p["id"] for p in web_tree["pools"]] == [app["id"], pools["api"]["id"]]
@@ -228,3 +235,25 @@ def test_quotas_count_nested_objects_but_not_l7(api, overrides):
                     headers=headers)
     assert resp.status_code == 201, resp.text
     assert len(resp.json()["loadbalancer"]["listeners"][0]["l7policies"]) == 1
+
+
+def test_tls_listener_and_reencrypting_pool(api):
+    from octavia.certificates.loader import get_cert_manager
+    from tests.unit.certificates import helpers as h
+
+    manager = get_cert_manager()
+    key, ca_key = h.make_key(), h.make_key()
+    server = manager.store_cert(None, h.cert_pem(h.make_cert(key)), h.key_pem(key))
+    ca = manager.store_secret(None, h.cert_pem(h.make_cert(ca_key, cn="ca", ca=True)))
+    listener = {"protocol": "TERMINATED_HTTPS", "protocol_port": 443, "default_tls_container_ref": server,
+                "default_pool": _pool("backend", tls_enabled=True, ca_tls_container_ref=ca)}
+    resp = _post(api, listeners=[listener])
+    assert resp.status_code == 201, resp.text
+    lb = resp.json()["loadbalancer"]
+    assert lb["listeners"][0]["tls_versions"] == ["TLSv1.2", "TLSv1.3"]
+    assert lb["pools"][0]["tls_enabled"] is True and lb["pools"][0]["ca_tls_container_ref"] == ca
+    api.wait_lb(lb["id"])
+    bad = {**listener, "default_tls_container_ref": "missing"}
+    resp = _post(api, listeners=[bad])
+    assert resp.status_code == 400
+    assert resp.json()["faultstring"] == "Could not retrieve certificate: ['missing']"
