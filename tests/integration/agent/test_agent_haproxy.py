@@ -239,3 +239,29 @@ def test_restarted_agent_restarts_enabled_haproxy(pki) -> None:  # type: ignore[
         assert _status(own, lb_id)["status"] == "ACTIVE"
     finally:
         stop_agent(own)
+
+
+def test_restarted_agent_adopts_haproxy_left_by_a_crash(pki) -> None:  # type: ignore[no-untyped-def]
+    """A killed agent leaves HAProxy serving; the next agent takes it over instead of
+    starting a second one on the same port (which SO_REUSEPORT would silently allow)."""
+    own = start_agent(pki)
+    try:
+        lb_id = str(uuid.uuid4())
+        port = free_port(own.address(2))
+        assert _upload(own, lb_id, tiny_config(own, lb_id, port, "kept"))[0] == 202
+        assert _action(own, lb_id, "start")[0] == 202
+        master = _status(own, lb_id)["pid"]
+        own.process.kill()
+        own.process.wait(timeout=10)
+        assert http_get(own.address(2), port) == (200, b"kept")
+        restart_agent(own)
+        assert _status(own, lb_id) | {"frontends": None} == {
+            "lb_id": lb_id, "status": "ACTIVE", "reason": None, "pid": master, "frontends": None
+        }
+        assert haproxy_pids_under(own.lb_dir(lb_id)) >= {master}
+        assert _action(own, lb_id, "reload")[0] == 202
+        assert http_get(own.address(2), port) == (200, b"kept")
+        assert own.request("DELETE", f"/1.0/loadbalancer/{lb_id}").status_code == 200
+        assert haproxy_pids_under(own.directory) == set()
+    finally:
+        stop_agent(own)
