@@ -4,7 +4,8 @@ Third-party providers use octavia-lib's `DriverLibrary` unchanged. In-tree provi
 `DriverAgentClient`, the same class with one change: octavia-lib reads the reply one byte
 at a time and sleeps 10 ms after each read, which makes every call cost ~30 ms. The
 subclass reads the same length-prefixed JSON frame in bulk, so a status round trip costs
-about a millisecond; the wire format and every public method stay octavia-lib's.
+about a millisecond, and waits seconds rather than minutes for a missing agent; the
+wire format and every public method stay octavia-lib's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from octavia.common import config
 CONF = config.CONF
 
 MAX_HEADER_BYTES = 20
+AGENT_WAIT = 10.0
 
 
 class SocketPaths(NamedTuple):
@@ -47,6 +49,16 @@ class DriverAgentClient(driver_lib.DriverLibrary):
     def __init__(self, paths: SocketPaths | None = None) -> None:
         paths = paths or socket_paths()
         super().__init__(status_socket=paths.status, stats_socket=paths.stats, get_socket=paths.get)
+
+    def _check_for_socket_ready(self, path: str) -> None:
+        """Wait up to AGENT_WAIT seconds for the socket (octavia-lib retries for minutes)."""
+        deadline = time.monotonic() + AGENT_WAIT
+        while not os.path.exists(path):
+            if time.monotonic() > deadline:
+                raise lib_exceptions.DriverAgentNotFound(
+                    fault_string=f"Unable to open the driver agent socket: {path}"
+                )
+            time.sleep(0.05)
 
     def _recv(self, sock: socket.socket) -> Any:
         deadline = time.monotonic() + driver_lib.DRIVER_AGENT_TIMEOUT
@@ -79,7 +91,3 @@ def _recv_some(sock: socket.socket, deadline: float) -> bytes:
                 fault_string=f"The driver agent did not respond in {driver_lib.DRIVER_AGENT_TIMEOUT} seconds."
             )
 
-
-def sockets_ready(paths: SocketPaths | None = None) -> bool:
-    """True when all three socket files exist (the agent has bound them)."""
-    return all(os.path.exists(p) for p in (paths or socket_paths()))

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from octavia.providers.agent_client import DriverAgentClient
@@ -46,24 +46,36 @@ def wait_for(fetch: Callable[[], T | None], timeout: float = VISIBILITY_TIMEOUT)
 
 
 class CompletionWorker:
-    """A lazily started thread pool, restarted in a forked child (API worker processes)."""
+    """A few daemon threads draining a job queue, started lazily (and again in a forked child).
+
+    Daemon threads, unlike a ThreadPoolExecutor's, never hold up interpreter exit: a
+    job cut short there leaves its objects PENDING, as a crashed provider would.
+    """
 
     def __init__(self, name: str, threads: int = WORKER_THREADS) -> None:
         self.name = name
         self.threads = threads
         self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
+        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._pid = 0
 
-    def submit(self, job: Job) -> Future[None]:
-        return self._pool().submit(self._run, job)
+    def submit(self, job: Job) -> None:
+        self._ensure_threads()
+        self._jobs.put(job)
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def _ensure_threads(self) -> None:
         with self._lock:
-            if self._executor is None or self._pid != os.getpid():
-                self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix=self.name)
-                self._pid = os.getpid()
-            return self._executor
+            if self._pid == os.getpid():
+                return
+            self._jobs = queue.SimpleQueue()
+            for number in range(self.threads):
+                threading.Thread(target=self._drain, args=(self._jobs,), name=f"{self.name}-{number}",
+                                 daemon=True).start()
+            self._pid = os.getpid()
+
+    def _drain(self, jobs: queue.SimpleQueue[Job]) -> None:
+        while True:
+            self._run(jobs.get())
 
     def _run(self, job: Job) -> None:
         try:

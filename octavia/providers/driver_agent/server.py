@@ -131,8 +131,13 @@ class DriverAgent:
 
     def stop(self) -> None:
         global _agent
+        # shutdown() waits up to POLL_INTERVAL for its loop: stop the three in parallel.
+        stoppers = [threading.Thread(target=server.shutdown) for server, _ in self._serving]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for server, thread in self._serving:
-            server.shutdown()
             thread.join(timeout=5)
             _close(server)
         self._serving.clear()
