@@ -266,11 +266,8 @@ for _group, _opts in _GROUPS:
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    """Entry point for oslo-config-generator (with the agent's `[amphora_agent]`, declared in
-    its own module because only the agent and the rest driver read it)."""
-    from octavia.amphorae.agent.config import list_opts as amphora_agent_opts
-
-    return [(group, list(opts)) for group, opts in _GROUPS] + list(amphora_agent_opts())
+    """Entry point for oslo-config-generator."""
+    return [(group, list(opts)) for group, opts in _GROUPS]
 
 
 def init(args: Sequence[str] | None = None, default_config_files: list[str] | None = None) -> None:
