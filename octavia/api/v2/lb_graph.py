@@ -58,18 +58,17 @@ class _PoolNames:
     specs: list[dict[str, Any]] = field(default_factory=list)
     referenced: list[str] = field(default_factory=list)
 
-    def take(self, pool: Mapping[str, Any] | None) -> str | None:
-        """Record an inline pool (reference or full spec); return its name."""
+    def take(self, pool: Mapping[str, Any] | None) -> None:
+        """Record an inline pool: a reference or a full spec."""
         if pool is None:
-            return None
+            return
         name = pool.get("name")
         if not name:
             raise _fail("Pools must be named when creating a fully populated loadbalancer.")
         if pool_rules.is_full_spec(pool):
             self.specs.append(dict(pool))
         else:
-            self.referenced.append(name)
-        return str(name)
+            self.referenced.append(str(name))
 
     def check(self) -> None:
         names = [p.get("name") for p in self.specs]
@@ -143,13 +142,18 @@ def create_graph(
     session: Session, ctx: RequestContext, lb: models.LoadBalancer,
     listeners: list[dict[str, Any]], pools: list[dict[str, Any]],
 ) -> Graph:
-    """Validate and create the nested objects of `lb` (quotas were checked by the caller)."""
+    """Validate and create the nested objects of `lb`.
+
+    The caller (the LB POST) has authorised `ctx` and checked the quotas of the whole graph;
+    nested objects belong to the LB's project and need no policy check of their own.
+    """
     specs = [_parse(listener_api.ListenerSingleCreate, li, "listeners") for li in listeners]
     names = _PoolNames(specs=[dict(p) for p in pools])
     policy_specs: list[list[l7policy_rules.L7PolicySingleCreate]] = []
     for spec in specs:
         names.take(spec.default_pool)
-        parsed = [_parse(l7policy_rules.L7PolicySingleCreate, p, "l7policies") for p in spec.l7policies or []]
+        parsed = [_parse(l7policy_rules.L7PolicySingleCreate, p, "l7policies")
+                  for p in spec.l7policies or []]
         for pol in parsed:
             names.take(pol.redirect_pool)
         policy_specs.append(parsed)
@@ -166,8 +170,8 @@ def create_graph(
     session.flush()
     for li in new_listeners:
         session.expire(li, ["l7policies", "default_pool"])
-        for pol in li.l7policies:
-            session.expire(pol, ["rules"])
+        for policy in li.l7policies:
+            session.expire(policy, ["rules"])
     for pool in by_name.values():
         session.expire(pool, ["members", "health_monitor"])
     session.expire(lb, ["listeners", "pools"])
