@@ -197,7 +197,10 @@ class HAProxyInstance:
                 except haproxy_files.InvalidConfig as exc:
                     self._restore_running_config()
                     raise HAProxyError(f"Reload refused, the configuration is invalid: {exc}") from exc
-            before = master_cli.show_proc(self.paths.master_socket)
+            try:
+                before = master_cli.show_proc(self.paths.master_socket)
+            except master_cli.MasterCLIError as exc:
+                raise HAProxyError(f"Cannot reload, the HAProxy master does not answer: {exc}") from exc
             offset = self._log_offset()
             try:
                 master_cli.send_command(self.paths.master_socket, "reload", timeout=1.0)
