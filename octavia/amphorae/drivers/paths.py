@@ -99,3 +99,11 @@ def amphora_base_path(amphora_id: str) -> str:
     os.symlink(real, temporary)
     os.replace(temporary, link)
     return link
+
+
+def forget_amphora_base_path(amphora_id: str) -> None:
+    """Remove the amphora's short link, if it has one (the compute driver's delete)."""
+    link = _link_path(amphora_id)
+    with contextlib.suppress(OSError):
+        if os.readlink(link) == os.path.join(amphora_dir(amphora_id), "lbs"):
+            os.unlink(link)

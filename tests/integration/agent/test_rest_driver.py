@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from octavia.amphorae.drivers import errors
-from octavia.amphorae.drivers.paths import amphora_base_path
+from octavia.amphorae.drivers.paths import amphora_base_path, forget_amphora_base_path
 from octavia.amphorae.drivers.rest import RestAmphoraDriver
 from octavia.certificates import loader
 from octavia.common.config import CONF
@@ -92,6 +92,7 @@ def setup(pki: PKI) -> Iterator[Setup]:
         for pid in haproxy_pids_under(root):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        forget_amphora_base_path(amphora_id)
         for name in ("base_path", "client_cert", "server_ca", "bind_port"):
             CONF.clear_override(name, group="haproxy_amphora")
         CONF.clear_override("storage_path", group="certificates")

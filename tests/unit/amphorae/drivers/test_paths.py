@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,11 @@ def root(tmp_path: os.PathLike[str]) -> Iterator[str]:
 
     yield use  # type: ignore[misc]
     CONF.clear_override("base_path", group="haproxy_amphora")
+    links = paths.link_directory()
+    for name in os.listdir(links) if os.path.isdir(links) else []:
+        with contextlib.suppress(OSError):
+            if os.readlink(os.path.join(links, name)).startswith(str(tmp_path)):
+                os.unlink(os.path.join(links, name))
 
 
 def _socket_path(base: str) -> str:
@@ -55,3 +61,13 @@ def test_links_of_deleted_amphorae_are_pruned(root, tmp_path: os.PathLike[str]) 
     os.rmdir(os.path.join(deep, gone, "lbs"))
     paths.amphora_base_path(str(uuid.uuid4()))
     assert not os.path.lexists(gone_link)
+
+
+def test_forget_removes_only_this_amphoras_link(root, tmp_path: os.PathLike[str]) -> None:  # type: ignore[no-untyped-def]
+    root(os.path.join(str(tmp_path), "a-rather-long-state-directory", "amphorae"))
+    kept, gone = str(uuid.uuid4()), str(uuid.uuid4())
+    kept_link, gone_link = paths.amphora_base_path(kept), paths.amphora_base_path(gone)
+    paths.forget_amphora_base_path(gone)
+    paths.forget_amphora_base_path(str(uuid.uuid4()))
+    assert not os.path.lexists(gone_link)
+    assert os.path.islink(kept_link)
