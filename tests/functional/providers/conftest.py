@@ -1,4 +1,5 @@
-"""A real SQLite database and a running driver agent, per test.
+"""A real database (SQLite, or PostgreSQL with OCTAVIA_TEST_DB_URL) and a running driver
+agent, per test.
 
 The state directory is a short path under /tmp: unix socket paths are limited to 107
 bytes and pytest's tmp_path can be long.
@@ -6,12 +7,15 @@ bytes and pytest's tmp_path can be long.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, event, text
 
 from octavia.common import config
 from octavia.db import api as db_api
@@ -20,6 +24,8 @@ from octavia.network import loader as network_loader
 from octavia.providers import loader
 from octavia.providers.agent_client import DriverAgentClient
 from octavia.providers.driver_agent import DriverAgent, start_driver_agent
+
+from .helpers import Database
 
 CONF = config.CONF
 
@@ -38,16 +44,40 @@ def state() -> Iterator[str]:
 
 
 @pytest.fixture
-def database(state: str) -> Iterator[Any]:
-    engine = db_api.make_engine(f"sqlite:///{state}/octavia.sqlite")
+def database(state: str) -> Iterator[Database]:
+    """SQLite in the state directory, or a fresh schema of OCTAVIA_TEST_DB_URL (PostgreSQL)."""
+    url = os.environ.get("OCTAVIA_TEST_DB_URL")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    if url:
+        _admin(url, f"CREATE SCHEMA {schema}")
+        shared_url = f"{url}?options=-csearch_path%3D{schema}"
+        engine = db_api.make_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _search_path(dbapi_conn: Any, _record: Any) -> None:
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET search_path TO {schema}")
+            dbapi_conn.commit()
+    else:
+        shared_url = f"sqlite:///{state}/octavia.sqlite"
+        engine = db_api.make_engine(shared_url)
     models.Base.metadata.create_all(engine)
     db_api.set_engine(engine)
-    yield engine
+    yield Database(engine, shared_url)
     db_api.set_engine(None)
+    if url:
+        _admin(url, f"DROP SCHEMA {schema} CASCADE")
+
+
+def _admin(url: str, statement: str) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(statement))
+    admin.dispose()
 
 
 @pytest.fixture
-def agent(database: Any) -> Iterator[DriverAgent]:
+def agent(database: Database) -> Iterator[DriverAgent]:
     running = start_driver_agent()
     yield running
     running.stop()

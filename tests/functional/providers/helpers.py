@@ -13,6 +13,12 @@ from octavia.db import models
 T = TypeVar("T")
 
 
+@dataclass
+class Database:
+    engine: Any
+    url: str  # for another process (the driver agent command) to reach the same tables
+
+
 def wait_for(check: Callable[[], T], timeout: float = 5.0) -> T:
     """Poll until `check()` is truthy; fail the test with the last value otherwise."""
     deadline = time.monotonic() + timeout

@@ -26,7 +26,7 @@ from octavia.db import models
 from octavia.providers.agent_client import socket_paths
 from octavia.providers.driver_agent import DriverAgent, provider_agents, start_driver_agent
 
-from .helpers import build_tree, status_of, wait_for
+from .helpers import Database, build_tree, status_of, wait_for
 
 CONF = config.CONF
 
@@ -82,13 +82,13 @@ def test_socket_paths_that_cannot_be_bound_are_reported(database: Any) -> None:
         CONF.clear_override("status_socket_path", group="driver_agent")
 
 
-def test_the_command_serves_until_sigterm(database: Any, state: str) -> None:
+def test_the_command_serves_until_sigterm(database: Database, state: str) -> None:
     with db_api.session_scope(write=True) as session:
         tree = build_tree(session, status="PENDING_UPDATE")
     conf = Path(state) / "octavia.conf"
     conf.write_text(
         f"[DEFAULT]\nstate_path = {state}\n"
-        f"[database]\nconnection = sqlite:///{state}/octavia.sqlite\n"
+        f"[database]\nconnection = {database.url}\n"
         "[driver_agent]\nenabled_provider_agents = not_installed\n"
     )
     proc = subprocess.Popen([sys.executable, "-m", "octavia.cmd.driver_agent", "--config-file", str(conf)],
