@@ -45,6 +45,17 @@ def wait_for(fetch: Callable[[], T | None], timeout: float = VISIBILITY_TIMEOUT)
         delay = min(delay * 2, MAX_POLL_DELAY)
 
 
+class ObjectGone(Exception):
+    """Something a job needs never became visible: the API rolled back, or it was deleted."""
+
+
+def require(fetch: Callable[[], T | None], what: str, timeout: float = VISIBILITY_TIMEOUT) -> T:
+    value = wait_for(fetch, timeout)
+    if value is None:
+        raise ObjectGone(f"{what} is not visible through the driver agent")
+    return value
+
+
 class CompletionWorker:
     """A few daemon threads draining a job queue, started lazily (and again in a forked child).
 
@@ -84,6 +95,8 @@ class CompletionWorker:
             message = job(client)
             if message:
                 client.update_loadbalancer_status(message)
+        except ObjectGone as exc:
+            LOG.warning("%s: nothing to report: %s", self.name, exc)
         except Exception as exc:
             LOG.exception("%s: completing an operation failed: %s", self.name, _fault(exc))
 

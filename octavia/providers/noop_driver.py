@@ -20,7 +20,7 @@ from octavia_lib.api.drivers.provider_base import ProviderDriver
 
 from octavia.providers import noop_completion as completion
 from octavia.providers.agent_client import DriverAgentClient
-from octavia.providers.completion_worker import CompletionWorker, StatusMessage, wait_for
+from octavia.providers.completion_worker import CompletionWorker, StatusMessage, require
 
 LOG = logging.getLogger(__name__)
 
@@ -42,9 +42,7 @@ class NoopProviderDriver(ProviderDriver):
     # Load balancer
     def loadbalancer_create(self, loadbalancer: dm.LoadBalancer) -> None:
         lb_id = loadbalancer.loadbalancer_id
-        self._worker.submit(
-            lambda client: _finish(client, f"load balancer {lb_id}", lb_id, completion.load_balancer_created)
-        )
+        self._worker.submit(lambda client: _finish(client, lb_id, completion.load_balancer_created))
 
     def loadbalancer_delete(self, loadbalancer: dm.LoadBalancer, cascade: bool = False) -> None:
         lb_id = loadbalancer.loadbalancer_id
@@ -74,8 +72,7 @@ class NoopProviderDriver(ProviderDriver):
         def job(client: DriverAgentClient) -> StatusMessage | None:
             lb = lb_id or _parent(client.get_listener, listener_id, "loadbalancer_id")
             return _finish(
-                client, f"listener {listener_id}", lb,
-                lambda tree: completion.listener_done(tree, listener_id, outcome),
+                client, lb, lambda tree: completion.listener_done(tree, listener_id, outcome),
                 visible=(lambda: client.get_listener(listener_id)) if outcome == "created" else None,
             )
 
@@ -97,8 +94,7 @@ class NoopProviderDriver(ProviderDriver):
         def job(client: DriverAgentClient) -> StatusMessage | None:
             lb = lb_id or _parent(client.get_pool, pool_id, "loadbalancer_id")
             return _finish(
-                client, f"pool {pool_id}", lb,
-                lambda tree: completion.pool_done(tree, pool_id, outcome),
+                client, lb, lambda tree: completion.pool_done(tree, pool_id, outcome),
                 visible=(lambda: client.get_pool(pool_id)) if outcome == "created" else None,
             )
 
@@ -119,10 +115,9 @@ class NoopProviderDriver(ProviderDriver):
 
         def job(client: DriverAgentClient) -> StatusMessage | None:
             pool_id = known_pool or _parent(client.get_member, member_id, "pool_id")
-            lb = pool_id and _parent(client.get_pool, pool_id, "loadbalancer_id")
+            lb = _parent(client.get_pool, pool_id, "loadbalancer_id")
             return _finish(
-                client, f"member {member_id}", lb,
-                lambda tree: completion.member_done(tree, pool_id, member_id, outcome),
+                client, lb, lambda tree: completion.member_done(tree, pool_id, member_id, outcome),
                 visible=(lambda: client.get_member(member_id)) if outcome == "created" else None,
             )
 
@@ -140,8 +135,7 @@ class NoopProviderDriver(ProviderDriver):
         def job(client: DriverAgentClient) -> StatusMessage | None:
             lb = _parent(client.get_pool, pool_id, "loadbalancer_id")
             return _finish(
-                client, f"members of pool {pool_id}", lb,
-                lambda tree: completion.members_batch_done(tree, pool_id, wanted),
+                client, lb, lambda tree: completion.members_batch_done(tree, pool_id, wanted),
                 visible=lambda: all_visible(client),
             )
 
@@ -165,10 +159,9 @@ class NoopProviderDriver(ProviderDriver):
 
         def job(client: DriverAgentClient) -> StatusMessage | None:
             pool_id = known_pool or _parent(client.get_healthmonitor, hm_id, "pool_id")
-            lb = pool_id and _parent(client.get_pool, pool_id, "loadbalancer_id")
+            lb = _parent(client.get_pool, pool_id, "loadbalancer_id")
             return _finish(
-                client, f"health monitor {hm_id}", lb,
-                lambda tree: completion.health_monitor_done(tree, pool_id, hm_id, outcome, state),
+                client, lb, lambda tree: completion.health_monitor_done(tree, pool_id, hm_id, outcome, state),
                 visible=(lambda: client.get_healthmonitor(hm_id)) if outcome == "created" else None,
             )
 
@@ -189,9 +182,9 @@ class NoopProviderDriver(ProviderDriver):
 
         def job(client: DriverAgentClient) -> StatusMessage | None:
             listener_id = known_listener or _parent(client.get_l7policy, policy_id, "listener_id")
-            lb = listener_id and _parent(client.get_listener, listener_id, "loadbalancer_id")
+            lb = _parent(client.get_listener, listener_id, "loadbalancer_id")
             return _finish(
-                client, f"L7 policy {policy_id}", lb,
+                client, lb,
                 lambda tree: completion.l7policy_done(tree, listener_id, policy_id, outcome, state),
                 visible=(lambda: client.get_l7policy(policy_id)) if outcome == "created" else None,
             )
@@ -213,10 +206,10 @@ class NoopProviderDriver(ProviderDriver):
 
         def job(client: DriverAgentClient) -> StatusMessage | None:
             policy_id = known_policy or _parent(client.get_l7rule, rule_id, "l7policy_id")
-            listener_id = policy_id and _parent(client.get_l7policy, policy_id, "listener_id")
-            lb = listener_id and _parent(client.get_listener, listener_id, "loadbalancer_id")
+            listener_id = _parent(client.get_l7policy, policy_id, "listener_id")
+            lb = _parent(client.get_listener, listener_id, "loadbalancer_id")
             return _finish(
-                client, f"L7 rule {rule_id}", lb,
+                client, lb,
                 lambda tree: completion.l7rule_done(tree, listener_id, policy_id, rule_id, outcome, state),
                 visible=(lambda: client.get_l7rule(rule_id)) if outcome == "created" else None,
             )
@@ -258,21 +251,12 @@ def _reject(message: str) -> None:
 
 
 def _finish(
-    client: DriverAgentClient,
-    what: str,
-    lb_id: str | None,
-    finish: Finish,
-    visible: Callable[[], Any] | None = None,
-) -> StatusMessage | None:
+    client: DriverAgentClient, lb_id: str, finish: Finish, visible: Callable[[], Any] | None = None
+) -> StatusMessage:
     """Wait until the work's object is committed, read its LB tree, compute the report."""
-    if visible is not None and wait_for(visible) is None:
-        LOG.warning("noop provider: %s never became visible; nothing to report.", what)
-        return None
-    tree = wait_for(lambda: _tree(client, lb_id)) if lb_id else None
-    if tree is None:
-        LOG.warning("noop provider: the load balancer of %s was not found; nothing to report.", what)
-        return None
-    return finish(tree)
+    if visible is not None:
+        require(visible, "the new object")
+    return finish(require(lambda: _tree(client, lb_id), f"load balancer {lb_id}"))
 
 
 def _tree(client: DriverAgentClient, lb_id: str) -> Tree | None:
@@ -280,10 +264,10 @@ def _tree(client: DriverAgentClient, lb_id: str) -> Tree | None:
     return None if lb is None else lb.to_dict(recurse=True, render_unsets=True)
 
 
-def _parent(fetch: Callable[[str], Any], object_id: str, attribute: str) -> str | None:
+def _parent(fetch: Callable[[str], Any], object_id: str, attribute: str) -> str:
     """An id held by another object (e.g. a pool's loadbalancer_id), read through the agent."""
-    obj = wait_for(lambda: fetch(object_id))
-    return None if obj is None else getattr(obj, attribute) or None
+    value: str = getattr(require(lambda: fetch(object_id), f"object {object_id}"), attribute)
+    return value
 
 
 def _merged(old: dm.BaseDataModel, new: dm.BaseDataModel) -> Tree:

@@ -10,8 +10,9 @@ clears `default_pool_id` on the listeners that used it.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from octavia.db import models
@@ -87,15 +88,15 @@ def delete_load_balancer_children(session: Session, lb_id: str) -> None:
     delete_pools(session, _ids(session, models.Pool, models.Pool.load_balancer_id == lb_id))
 
 
-def _ids(session: Session, model: type[models.Base], condition: object) -> list[str]:
-    return list(session.execute(select(model.id).where(condition)).scalars())  # type: ignore[attr-defined]
+def _ids(session: Session, model: Any, condition: ColumnElement[bool]) -> list[str]:
+    return list(session.execute(select(model.id).where(condition)).scalars())
 
 
-def _delete_rows(session: Session, model: type[models.Base], ids: Collection[str]) -> None:
+def _delete_rows(session: Session, model: Any, ids: Collection[str]) -> None:
     if not ids:
         return
     ids = list(ids)
     session.execute(delete(models.Tag).where(models.Tag.resource_id.in_(ids)))
     session.execute(
-        delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False)  # type: ignore[attr-defined]
+        delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False)
     )

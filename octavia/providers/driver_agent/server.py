@@ -102,7 +102,7 @@ class DriverAgent:
         self._serving: list[tuple[_UnixServer, threading.Thread]] = []
 
     def start(self) -> None:
-        specs = (
+        specs: tuple[tuple[str, str, Processor, FaultReply], ...] = (
             ("status", self.paths.status, apply_status_update, _status_error),
             ("stats", self.paths.stats, apply_stats_update, _status_error),
             ("get", self.paths.get, answer_get, lambda _fault: {}),
