@@ -30,6 +30,7 @@ LOG = logging.getLogger(__name__)
 
 STATUS_CODE_OK = 200
 STATUS_CODE_FAILED = 500
+VIP_PORT_PREFIX = "octavia-lb-"
 
 # Processing order: children before parents.
 OBJECT_MODELS: dict[str, type[models.Base]] = {
@@ -127,9 +128,9 @@ def _check_record(kind: str, record: Any) -> None:
             )
 
 
-def _apply(records: list[tuple[str, dict[str, Any]]]) -> list[network_models.Vip]:
-    """Apply all records in one transaction; returns the VIPs of LBs that became DELETED."""
-    released: list[network_models.Vip] = []
+def _apply(records: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, network_models.Vip]]:
+    """Apply all records in one transaction; returns (LB id, VIP) of LBs that became DELETED."""
+    released: list[tuple[str, network_models.Vip]] = []
     kind, object_id = None, None
     try:
         with session_scope(write=True) as session:
@@ -137,7 +138,7 @@ def _apply(records: list[tuple[str, dict[str, Any]]]) -> list[network_models.Vip
                 object_id = record["id"]
                 vip = _apply_record(session, kind, record)
                 if vip is not None:
-                    released.append(vip)
+                    released.append((object_id, vip))
     except StatusUpdateError:
         raise
     except Exception as exc:
@@ -198,7 +199,7 @@ def _update_statuses(
 
 
 def _vip_of(lb: models.LoadBalancer) -> network_models.Vip | None:
-    if not lb.vip_address or not lb.vip_subnet_id:
+    if not lb.vip_address or not lb.vip_subnet_id or not lb.vip_port_id:
         return None
     return network_models.Vip(
         ip_address=lb.vip_address,
@@ -206,18 +207,24 @@ def _vip_of(lb: models.LoadBalancer) -> network_models.Vip | None:
         subnet_id=lb.vip_subnet_id,
         network_id=lb.vip_network_id or "",
         qos_policy_id=lb.vip_qos_policy_id,
+        octavia_owned=False,  # decided in _release_vips, from the port itself
     )
 
 
-def _release_vips(vips: list[network_models.Vip]) -> None:
+def _release_vips(released: list[tuple[str, network_models.Vip]]) -> None:
     """Give deleted LBs' VIPs back to the network driver, after the DELETED mark committed.
 
-    As upstream's driver agent does; the network driver keeps ports the user brought.
-    A failure is logged, not reported: the LB is deleted either way.
+    As upstream's driver agent does. The row does not record who created the port, so
+    the port tells: both network drivers name the ports they create `octavia-lb-<lb id>`;
+    any other port was brought by the user and is only unbound, never deleted. A failure
+    is logged, not reported: the LB is deleted either way.
     """
-    for vip in vips:
+    for lb_id, vip in released:
         try:
-            network_loader.get_driver().deallocate_vip(vip)
+            driver = network_loader.get_driver()
+            port = driver.get_port(vip.port_id)
+            vip.octavia_owned = port.name == f"{VIP_PORT_PREFIX}{lb_id}"
+            driver.deallocate_vip(vip)
         except Exception:
-            LOG.exception("Releasing VIP %s (port %s) of a deleted load balancer failed",
-                          vip.ip_address, vip.port_id)
+            LOG.exception("Releasing VIP %s (port %s) of deleted load balancer %s failed",
+                          vip.ip_address, vip.port_id, lb_id)
