@@ -52,6 +52,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 LOG.exception("%s socket: processing a request failed", self.server.name)
                 reply = self.server.on_bad_frame("The driver agent failed to process the request.")
         with contextlib.suppress(OSError):
+            self.request.settimeout(framing.FRAME_TIMEOUT)
             framing.write_frame(self.request, reply)
 
 
