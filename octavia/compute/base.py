@@ -147,3 +147,10 @@ class ComputeBase(abc.ABC):
     @abc.abstractmethod
     def validate_availability_zone(self, availability_zone: str) -> None:
         """Raise ComputeZoneNotFound unless the zone exists."""
+
+    def warm_up(self) -> None:  # noqa: B027
+        """Prepare to build amphorae quickly (a long-running worker calls it at start);
+        drivers with nothing to prepare do nothing."""
+
+    def cool_down(self) -> None:  # noqa: B027
+        """Release what `warm_up` prepared (the worker is stopping)."""

@@ -37,6 +37,7 @@ from octavia.amphorae.drivers import paths
 from octavia.common.config import CONF
 from octavia.compute import base
 from octavia.compute import local_process as proc
+from octavia.compute.warm_agent import WarmAgents
 from octavia.network import netns
 
 LOG = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ BENCHMARK_RANGE = "198.18.0.0/15"
 LOCAL_ZONE = "local"
 SERVER_CERT = "server.pem"
 CLIENT_CA = "client_ca.pem"
+# Imported by a spare agent before it is needed (the agent imports them lazily).
+AGENT_PRELOAD = ["octavia.amphorae.agent.heartbeat_sender", "uvicorn.protocols.http.auto",
+                 "uvicorn.lifespan.on", "uvicorn.loops.auto"]
+NETNS_AGENT_PRELOAD = ["pyroute2"]
 
 
 @dataclasses.dataclass
@@ -114,6 +119,7 @@ class LocalComputeDriver(base.ComputeBase):
     def __init__(self, agent_module: str = AGENT_MODULE) -> None:
         self.mode = netns.resolve_mode()
         self.agent_module = agent_module
+        self._warm: WarmAgents | None = None
         self._mgmt: _Management | None = None
 
     # --- management network ------------------------------------------------------------
@@ -237,10 +243,7 @@ class LocalComputeDriver(base.ComputeBase):
             self._write_files(amp_dir, amphora_id, state, config_drive_files or {})
             if state["namespace"]:
                 self._make_namespace(state)
-            argv = [*netns.exec_prefix(state["namespace"]), sys.executable, "-m", self.agent_module,
-                    "--config-file", os.path.join(amp_dir, AGENT_CONF)]
-            proc.start_detached(argv, os.path.join(amp_dir, AGENT_LOG), os.path.join(amp_dir, AGENT_PID),
-                                cwd=amp_dir)
+            self._start_agent(amp_dir, state)
             for network_id in network_ids or ():
                 self._network_driver().plug_network(amphora_id, network_id)
             for port_id in port_ids or ():
@@ -254,6 +257,37 @@ class LocalComputeDriver(base.ComputeBase):
         LOG.info("built amphora %s (%s mode, %s) in %.1f ms", amphora_id, self.mode,
                  state["lb_network_ip"], (time.monotonic() - started) * 1000)
         return amphora_id
+
+    def warm_up(self) -> None:
+        """Keep a spare agent process with its imports done, so that each build starts
+        its agent at once (`octavia.compute.warm_agent`); called by long-running
+        controllers, builds start agents cold until then."""
+        if self._warm is None:
+            preload = AGENT_PRELOAD + (NETNS_AGENT_PRELOAD if self.mode == "netns" else [])
+            self._warm = WarmAgents(paths.amphorae_root(), self.agent_module, preload)
+        self._warm.start_spare()
+
+    def cool_down(self) -> None:
+        if self._warm is not None:
+            self._warm.stop()
+
+    def _start_agent(self, amp_dir: str, state: dict[str, Any]) -> None:
+        agent_args = ["--config-file", os.path.join(amp_dir, AGENT_CONF)]
+        log_path, pid_path = os.path.join(amp_dir, AGENT_LOG), os.path.join(amp_dir, AGENT_PID)
+        started = self._warm.take(agent_args, state["namespace"], log_path, amp_dir) if self._warm else None
+        if started is None:
+            argv = [*netns.exec_prefix(state["namespace"]), sys.executable, "-m", self.agent_module]
+            proc.start_detached([*argv, *agent_args], log_path, pid_path, cwd=amp_dir)
+            return
+        state["agent_marker"] = started.marker
+        self._save_state(amp_dir, state)
+        with open(pid_path, "w") as f:
+            f.write(f"{started.pid}\n")
+
+    @staticmethod
+    def _agent_marker(amp_dir: str, state: Mapping[str, Any]) -> str:
+        """What the agent's command line holds: its directory, or a spare's directory."""
+        return str(state.get("agent_marker") or amp_dir)
 
     @staticmethod
     def _save_state(amp_dir: str, state: Mapping[str, Any]) -> None:
@@ -314,7 +348,7 @@ class LocalComputeDriver(base.ComputeBase):
             netns.namespace_name(compute_id) if self.mode == "netns" else None
         )
         agent_pid = proc.read_pid(os.path.join(amp_dir, AGENT_PID))
-        leader = agent_pid if proc.is_running(agent_pid, amp_dir) else None
+        leader = agent_pid if proc.is_running(agent_pid, self._agent_marker(amp_dir, state)) else None
         in_namespace = netns.namespace_pids(namespace) if namespace else []
         survivors = proc.terminate(proc.processes_of(leader, amp_dir, in_namespace))
         if survivors:
@@ -338,7 +372,7 @@ class LocalComputeDriver(base.ComputeBase):
         pid = proc.read_pid(os.path.join(amp_dir, AGENT_PID))
         if pid is None:
             return base.COMPUTE_BUILDING, state, None
-        if proc.is_running(pid, amp_dir):
+        if proc.is_running(pid, self._agent_marker(amp_dir, state)):
             return base.COMPUTE_ACTIVE, state, None
         fault = "amphora agent exited: " + proc.log_tail(os.path.join(amp_dir, AGENT_LOG), 500)
         return base.COMPUTE_ERROR, state, fault

@@ -36,21 +36,27 @@ def update_amphora_agent_config(amphora_id: str) -> None:
 
 
 class RunningWorker:
-    """An RPC server consuming the worker topic in this process."""
+    """An RPC server consuming the worker topic in this process, and the compute driver
+    it warmed up (local amphorae: a spare agent with its imports done)."""
 
-    def __init__(self, server: Any) -> None:
+    def __init__(self, server: Any, compute: Any) -> None:
         self._server = server
+        self._compute = compute
 
     def stop(self) -> None:
         self._server.stop()
         self._server.wait()
+        self._compute.cool_down()
         LOG.info("Controller worker stopped")
 
 
 def start_worker() -> RunningWorker:
+    from octavia.controller.worker import drivers
     from octavia.controller.worker.endpoints import WorkerEndpoint
 
+    compute = drivers.compute()
+    compute.warm_up()
     server = rpc.server([WorkerEndpoint()])
     server.start()
     LOG.info("Controller worker consuming topic %s", rpc.CONF.oslo_messaging.topic)
-    return RunningWorker(server)
+    return RunningWorker(server, compute)

@@ -78,7 +78,7 @@ class ControllerWorker:
             LOG.error("Load balancer %s is not PENDING_DELETE; ignoring the delete.", lb_id)
             return
         flow = linear_flow.Flow("delete-load-balancer").add(
-            amphora_flows.retire_amphorae_flow(store.live_amphora_ids(lb_id)),
+            amphora_flows.retire_amphorae_flow(store.undeleted_amphora_ids(lb_id)),
             status_tasks.ApplyCompletion(lambda tree: done.load_balancer_deleted(tree["loadbalancer_id"]),
                                          name="mark-deleted"),
         )

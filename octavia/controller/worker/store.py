@@ -123,8 +123,12 @@ def _hide_pending_deletes(lb: M.LoadBalancer) -> None:
 
 
 @contextlib.contextmanager
-def loaded_amphora(amphora_id: str) -> Iterator[M.Amphora]:
-    with session_scope() as session:
+def loaded_amphora(amphora_id: str, write: bool = False) -> Iterator[M.Amphora]:
+    """The amphora row in an open session. `write=True` when the caller (the network
+    driver, which joins this session) writes: a write transaction from the start waits
+    its turn, where SQLite refuses at once to upgrade a read one that another writer
+    overtook ("database is locked")."""
+    with session_scope(write=write) as session:
         amp = session.get(M.Amphora, amphora_id)
         if amp is None:
             raise LookupError(f"amphora {amphora_id} not found")
@@ -172,6 +176,16 @@ def live_amphora_ids(lb_id: str) -> list[str]:
                 M.Amphora.load_balancer_id == lb_id,
                 M.Amphora.status.not_in((c.DELETED, c.PENDING_DELETE)),
             ).order_by(M.Amphora.created_at)
+        ).scalars())
+
+
+def undeleted_amphora_ids(lb_id: str) -> list[str]:
+    """Amphorae of the LB not yet DELETED, including those a failed retire left in
+    PENDING_DELETE: deleting the LB must not leave them running."""
+    with session_scope() as session:
+        return list(session.execute(
+            select(M.Amphora.id).where(M.Amphora.load_balancer_id == lb_id, M.Amphora.status != c.DELETED)
+            .order_by(M.Amphora.created_at)
         ).scalars())
 
 

@@ -38,13 +38,30 @@ def _links_to(target: str, directory: str) -> list[str]:
     return found
 
 
-def amphora_leftovers(state_path: Path, amphora_id: str, vrrp_port_id: str | None, mode: str) -> list[str]:
+def amphora_pids(state_path: Path, amphora_id: str) -> list[int]:
+    """The amphora's agent and HAProxy processes (read before deleting it)."""
+    amp_dir = state_path / "amphorae" / amphora_id
+    agent = int((amp_dir / "agent.pid").read_text())
+    return [agent, *_processes_naming(str(amp_dir))]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def amphora_leftovers(state_path: Path, amphora_id: str, vrrp_port_id: str | None, mode: str,
+                      pids: list[int]) -> list[str]:
     """Everything of the amphora still present: namespace, links, processes, files."""
     amp_dir = str(state_path / "amphorae" / amphora_id)
     left = []
     if os.path.exists(amp_dir):
         left.append(f"directory {amp_dir}")
-    left += [f"process {pid}" for pid in _processes_naming(amp_dir)]
+    alive = set(_processes_naming(amp_dir)) | {pid for pid in pids if _alive(pid)}
+    left += [f"process {pid}" for pid in sorted(alive)]
     left += [f"base path link {path}" for path in _links_to(amp_dir, paths.link_directory())]
     if mode == "netns":
         namespace = netns.namespace_name(amphora_id)

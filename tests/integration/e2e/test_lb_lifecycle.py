@@ -84,11 +84,13 @@ def test_populated_lb_serves_follows_changes_and_leaves_nothing(
     # Deleting the load balancer removes its amphora and everything the amphora had.
     amphorae = aio.amphorae(lb_id)
     assert len(amphorae) == 1
+    compute_id = amphorae[0]["compute_id"]
+    pids = host.amphora_pids(aio.state_path, compute_id)
+    assert len(pids) >= 3, pids  # the agent, the HAProxy master and its worker
     aio.call("DELETE", f"/v2/lbaas/loadbalancers/{lb_id}", params={"cascade": "true"}, expect=204)
     aio.wait_lb_gone(lb_id)
-    for amp in amphorae:
-        assert host.amphora_leftovers(aio.state_path, amp["compute_id"] or amp["id"], amp["vrrp_port_id"],
-                                      aio.mode) == []
+    vrrp_port_id = amphorae[0]["vrrp_port_id"]
+    assert host.amphora_leftovers(aio.state_path, compute_id, vrrp_port_id, aio.mode, pids) == []
     if aio.mode == "netns":
         for bridge in [aio.management_bridge, *aio.bridges()]:
             assert host.bridge_ports(bridge) == [], bridge

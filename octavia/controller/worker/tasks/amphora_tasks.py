@@ -12,6 +12,7 @@ from typing import Any
 
 from taskflow import task
 
+from octavia.amphorae.drivers.errors import AgentUnreachable
 from octavia.common import constants as c
 from octavia.common.config import CONF
 from octavia.compute import base as compute_base
@@ -19,6 +20,8 @@ from octavia.controller.worker import drivers, store
 
 LOG = logging.getLogger(__name__)
 
+AGENT_POLL_S = 0.02
+SINGLE_PROBE = {"conn_max_retries": 1}
 SERVER_CERT_PATH = "/etc/octavia/certs/server.pem"
 CLIENT_CA_PATH = "/etc/octavia/certs/client_ca.pem"
 
@@ -81,31 +84,46 @@ class BuildCompute(task.Task):
 
 
 class WaitForAgent(task.Task):
-    """Bounded wait ([controller_worker] amp_active_retries x amp_active_wait_sec) for the
-    instance to be ACTIVE and its agent to answer; records the management address."""
+    """Bounded wait for the instance to be ACTIVE (`[controller_worker] amp_active_retries`
+    x `amp_active_wait_sec`), then for its agent to answer (`[haproxy_amphora]
+    connection_max_retries` x `connection_retry_interval` in all); records the
+    management address. The agent is probed every AGENT_POLL_S (a refused connection
+    costs nothing), and its instance checked between probes, so a new amphora is used
+    the moment its agent listens and a dead one is noticed at once."""
 
     def execute(self, amphora_id: str, compute_id: str) -> None:
         compute, amphora_driver = drivers.compute(), drivers.amphora()
-        retries = max(1, CONF.controller_worker.amp_active_retries)
+        conf = CONF.controller_worker
+        boot_deadline = time.monotonic() + max(1, conf.amp_active_retries) * conf.amp_active_wait_sec
+        hap = CONF.haproxy_amphora
+        agent_budget = hap.connection_max_retries * hap.connection_retry_interval
+        agent_deadline: float | None = None
         last_error = "not started"
-        for attempt in range(retries):
-            if attempt:
-                time.sleep(CONF.controller_worker.amp_active_wait_sec)
+        while True:
             found, fault = compute.get_amphora(compute_id)
             if found.status == compute_base.COMPUTE_ERROR:
                 raise AgentNotReady(f"compute instance {compute_id} failed: {fault}")
+            now = time.monotonic()
             if found.status != compute_base.COMPUTE_ACTIVE:
-                last_error = f"compute status {found.status}"
+                if now > boot_deadline:
+                    raise AgentNotReady(f"amphora {amphora_id} not ACTIVE in time ({found.status})")
+                time.sleep(conf.amp_active_wait_sec)
                 continue
-            store.update_amphora(amphora_id, lb_network_ip=found.lb_network_ip, cached_zone=found.cached_zone,
-                                 image_id=found.image_id, compute_flavor=found.compute_flavor)
+            if agent_deadline is None:
+                agent_deadline = now + agent_budget
+                store.update_amphora(amphora_id, lb_network_ip=found.lb_network_ip,
+                                     cached_zone=found.cached_zone, image_id=found.image_id,
+                                     compute_flavor=found.compute_flavor)
             try:
                 with store.loaded_amphora(amphora_id) as amp:
-                    amphora_driver.get_info(amp)
+                    amphora_driver.get_info(amp, SINGLE_PROBE)
                 return
-            except Exception as exc:
-                last_error = f"agent: {exc}"
-        raise AgentNotReady(f"amphora {amphora_id} not ready after {retries} tries ({last_error})")
+            except AgentUnreachable as exc:
+                last_error = str(exc)
+            if now > agent_deadline:
+                raise AgentNotReady(f"amphora {amphora_id} agent not answering after {agent_budget:.0f} s "
+                                    f"({last_error})")
+            time.sleep(AGENT_POLL_S)
 
 
 class MarkAmphoraAllocated(task.Task):
@@ -125,11 +143,11 @@ def retire_amphora(amphora_id: str) -> None:
     lb_id = store.amphora_lb_id(amphora_id)
     store.update_amphora(amphora_id, status=c.PENDING_DELETE)
     if lb_id is not None:
-        with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id) as amp:
-            try:
+        try:
+            with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id, write=True) as amp:
                 drivers.network().unplug_vip(lb, amp)
-            except Exception:
-                LOG.exception("Unplugging the VIP of amphora %s failed; deleting it anyway", amphora_id)
+        except Exception:
+            LOG.exception("Unplugging the VIP of amphora %s failed; deleting it anyway", amphora_id)
     with store.loaded_amphora(amphora_id) as amp:
         compute_id = amp.compute_id
     if compute_id:

@@ -16,14 +16,14 @@ class PlugVip(task.Task):
     default_provides = "vip_plug"
 
     def execute(self, lb_id: str, amphora_id: str) -> Any:
-        with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id) as amp:
+        with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id, write=True) as amp:
             plug = drivers.network().plug_vip(lb, amp)
         store.update_amphora(amphora_id, **plug.as_amphora_columns())
         return plug
 
     def revert(self, result: Any, lb_id: str, amphora_id: str, **kwargs: Any) -> None:
         try:
-            with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id) as amp:
+            with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id, write=True) as amp:
                 drivers.network().unplug_vip(lb, amp)
         except Exception:
             LOG.exception("Reverting: unplugging the VIP of amphora %s failed", amphora_id)
