@@ -119,11 +119,16 @@ def _activate(process: subprocess.Popen[bytes], spare_dir: str, request: dict[st
         if time.monotonic() > deadline:
             raise RuntimeError("not ready in time")
         time.sleep(0.005)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(max(0.5, deadline - time.monotonic()))
-        sock.connect(path)
-        sock.sendall(json.dumps(request).encode() + b"\n")
-        reply = json.loads(sock.makefile("rb").readline() or b"{}")
+    directory = os.open(spare_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(max(0.5, deadline - time.monotonic()))
+            # UNIX socket paths are limited to 107 bytes; the directory's fd names it in a few.
+            sock.connect(f"/proc/self/fd/{directory}/{SOCKET_NAME}")
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            reply = json.loads(sock.makefile("rb").readline() or b"{}")
+    finally:
+        os.close(directory)
     if "pid" not in reply:
         raise RuntimeError(str(reply.get("error", "no reply")))
     return int(reply["pid"])
@@ -177,12 +182,12 @@ def serve(spare_dir: str, agent_module: str, preload: Sequence[str]) -> int:
     agent = importlib.import_module(agent_module)
     for name in preload:
         importlib.import_module(name)
-    path = os.path.join(spare_dir, SOCKET_NAME)
+    os.chdir(spare_dir)  # bound by relative name: UNIX socket paths are limited to 107 bytes
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-            listener.bind(path + ".tmp")
+            listener.bind(SOCKET_NAME + ".tmp")
             listener.listen(1)
-            os.replace(path + ".tmp", path)
+            os.replace(SOCKET_NAME + ".tmp", SOCKET_NAME)
             conn, request = _wait_for_amphora(listener, parent)
     except BaseException:
         shutil.rmtree(spare_dir, ignore_errors=True)
