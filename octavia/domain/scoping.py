@@ -13,19 +13,16 @@ from octavia.common import exceptions
 def scope_query(ctx: RequestContext, stmt: Any, model: Any, params: ListParams, resource: str) -> Any:
     """Restrict a list query to what the caller may see, or refuse with 403.
 
-    Global readers see every project unless they filter; others see their own project,
-    and asking for another project's objects is a 403.
+    As upstream: a caller passing `<resource>:get_all-global` sees every project (or the
+    one it filters on with `project_id=`); anyone else needs `<resource>:get_all` on the
+    project it asks for, by default its own, and sees that project only, silently
+    filtered. Asking for another project's objects therefore fails the owner check: 403.
     """
     requested = params.filters.get("project_id")
-    is_global = policy.check(ctx, f"{resource}:get_all-global", requested or ctx.project_id)
-    if requested is not None:
-        if requested != ctx.project_id and not is_global:
-            raise exceptions.NotAuthorized()
-        policy.authorize(ctx, f"{resource}:get_all", requested)
+    if policy.check(ctx, f"{resource}:get_all-global", requested):
         return stmt
-    if is_global:
-        return stmt
-    if not ctx.project_id:
+    project_id = requested if requested is not None else ctx.project_id
+    if project_id is None:
         raise exceptions.NotAuthorized()
-    policy.authorize(ctx, f"{resource}:get_all", ctx.project_id)
-    return stmt.where(model.project_id == ctx.project_id)
+    policy.authorize(ctx, f"{resource}:get_all", project_id)
+    return stmt.where(model.project_id == project_id)
