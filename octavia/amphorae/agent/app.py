@@ -12,14 +12,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from octavia.amphorae.agent import network_plug, routes_amphora, routes_lb
+from octavia.amphorae.agent import network_plug, routes_amphora, routes_lb, routes_vrrp
 from octavia.amphorae.agent.state import AgentState, reply
+from octavia.amphorae.agent.vrrp_service import VrrpService
 
 LOG = logging.getLogger(__name__)
 HEARTBEAT_MODULE = "octavia.amphorae.agent.heartbeat_sender"
 
 
-def _start_heartbeats(state: AgentState) -> None:
+def _start_heartbeats(state: AgentState, vrrp: VrrpService) -> None:
     """Heartbeats are another module's job; run them when that module is installed."""
     try:
         module = importlib.import_module(HEARTBEAT_MODULE)
@@ -28,7 +29,7 @@ def _start_heartbeats(state: AgentState) -> None:
             raise
         LOG.warning("%s is not available: this agent sends no heartbeats", HEARTBEAT_MODULE)
         return
-    handle = module.start(state.conf)
+    handle = module.start(state.conf, silent=vrrp.silent)
     stop = getattr(handle, "stop", None)
     if callable(stop):
         state.background.append(stop)
@@ -46,10 +47,13 @@ def _stop_background(state: AgentState) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     state: AgentState = app.state.agent
+    vrrp: VrrpService = app.state.vrrp
     await asyncio.to_thread(network_plug.reapply_recorded, state.network_dir)
     await asyncio.to_thread(state.supervisor.resume)
     state.supervisor.start_monitor()
-    _start_heartbeats(state)
+    await asyncio.to_thread(vrrp.resume)
+    state.background.append(vrrp.shutdown)
+    _start_heartbeats(state, vrrp)
     LOG.info("Amphora agent %s ready", state.amphora_id)
     try:
         yield
@@ -64,7 +68,9 @@ async def _body_timeout(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(state: AgentState) -> Starlette:
-    routes = routes_amphora.router.routes("/1.0") + routes_lb.router.routes("/1.0")
+    routes = (routes_amphora.router.routes("/1.0") + routes_lb.router.routes("/1.0")
+              + routes_vrrp.router.routes("/1.0"))
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={TimeoutError: _body_timeout})
     app.state.agent = state
+    app.state.vrrp = VrrpService.for_agent(state.supervisor)
     return app

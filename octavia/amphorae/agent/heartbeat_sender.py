@@ -17,6 +17,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,9 +252,13 @@ class HeartbeatSender(threading.Thread):
         key: bytes,
         destinations: list[tuple[str, int]],
         interval: float,
+        silent: Callable[[], bool] | None = None,
     ) -> None:
+        """`silent()` True skips heartbeats: an amphora that knows it cannot serve (its
+        VRRP interface is down) goes quiet so that the health manager replaces it."""
         super().__init__(name="heartbeat-sender", daemon=True)
         self.amphora_id = amphora_id
+        self._silent = silent
         self.base_path = base_path
         self.interval = interval
         self._key = key
@@ -290,7 +295,8 @@ class HeartbeatSender(threading.Thread):
             while True:
                 started = time.monotonic()
                 try:
-                    self.send_once(sockets)
+                    if self._silent is None or not self._silent():
+                        self.send_once(sockets)
                 except Exception:
                     if self._throttle.allow("error"):
                         LOG.exception("Heartbeat failed")
@@ -305,7 +311,7 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def start(conf: cfg.ConfigOpts) -> HeartbeatSender:
+def start(conf: cfg.ConfigOpts, silent: Callable[[], bool] | None = None) -> HeartbeatSender:
     """Start heartbeats for the amphora this agent runs (called by the agent's main)."""
     amphora_id = _agent_option(conf, "amphora_id")
     if not amphora_id:
@@ -317,6 +323,7 @@ def start(conf: cfg.ConfigOpts) -> HeartbeatSender:
         key=str(hm.heartbeat_key).encode(),
         destinations=[parse_destination(item) for item in hm.controller_ip_port_list],
         interval=float(hm.heartbeat_interval),
+        silent=silent,
     )
     sender.start()
     return sender

@@ -191,6 +191,8 @@ async def update_agent_config(request: Request) -> JSONResponse:
     merged = await run_in_threadpool(_merge_config, state.config_file, update)
     await run_in_threadpool(write_atomically, state.config_file, merged, 0o600)
     state.conf.reload_config_files()
+    # The controller sets the topology before plugging the VIP of an ACTIVE_STANDBY pair.
+    state.topology = state.conf.controller_worker.loadbalancer_topology
     LOG.info("Agent configuration updated: %s", ", ".join(update.sections()))
     return reply(202, "OK")
 

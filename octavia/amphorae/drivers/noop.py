@@ -11,13 +11,14 @@ import logging
 from typing import Any
 
 from octavia.amphorae.drivers.base import AmphoraeNetworkConfig, AmphoraLoadBalancerDriver, TimeoutDict
+from octavia.amphorae.drivers.vrrp_noop import NoopVrrpMixin
 from octavia.db import models
 from octavia.network import data_models as n
 
 LOG = logging.getLogger(__name__)
 
 
-class NoopAmphoraDriver(AmphoraLoadBalancerDriver):
+class NoopAmphoraDriver(NoopVrrpMixin, AmphoraLoadBalancerDriver):
     RECORDED_CALLS = 1000
 
     def __init__(self) -> None:

@@ -16,6 +16,7 @@ from octavia.amphorae.drivers.agent_client import AgentClient
 from octavia.amphorae.drivers.base import AmphoraeNetworkConfig, AmphoraLoadBalancerDriver, TimeoutDict
 from octavia.amphorae.drivers.errors import AgentRequestError, InvalidHAProxyConfig
 from octavia.amphorae.drivers.paths import amphora_base_path
+from octavia.amphorae.drivers.vrrp_rest import VrrpRestMixin
 from octavia.amphorae.haproxy.frontends import HAPROXY_PROTOCOLS
 from octavia.amphorae.haproxy.render import render_haproxy_config
 from octavia.certificates import loader
@@ -38,7 +39,7 @@ def _host_routes(subnet: n.Subnet | None) -> list[dict[str, str]]:
     return [{"destination": r["destination"], "nexthop": r["nexthop"]} for r in subnet.host_routes]
 
 
-class RestAmphoraDriver(AmphoraLoadBalancerDriver):
+class RestAmphoraDriver(VrrpRestMixin, AmphoraLoadBalancerDriver):
     def __init__(self) -> None:
         self.client = AgentClient()
 
