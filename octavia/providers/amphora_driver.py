@@ -3,7 +3,8 @@
 Each call validates what the amphora data plane cannot do (synchronously, so the API
 answers 4xx/501 with nothing changed) and casts the object's id to a worker over
 oslo.messaging. SOURCE_IP_PORT is accepted: HAProxy 2.6 hashes the client address and
-port. ACTIVE_STANDBY is refused at flavor validation until keepalived pairs exist.
+port. ACTIVE_STANDBY (a keepalived pair) needs amphorae in network namespaces: with
+local amphorae in loopback mode (keepalived refuses `lo`) it is refused at LB create.
 `create_vip_port` is not implemented, so the API allocates the VIP through the
 configured network driver (upstream's fallback), keeping one VIP path for all providers.
 """
@@ -20,6 +21,7 @@ from octavia_lib.api.drivers.provider_base import ProviderDriver
 from sqlalchemy import select
 
 from octavia.common import constants as c
+from octavia.common.config import CONF
 from octavia.controller.worker import rpc
 from octavia.db import models
 from octavia.db.api import session_scope
@@ -29,7 +31,7 @@ LOG = logging.getLogger(__name__)
 
 FLAVOR_METADATA = {
     "loadbalancer_topology": "The load balancer topology. One of: SINGLE - One amphora per load balancer. "
-    "ACTIVE_STANDBY - Two amphora per load balancer (not supported yet).",
+    "ACTIVE_STANDBY - Two amphora per load balancer.",
     "compute_flavor": "The compute driver flavor ID.",
     "amp_image_tag": "The amphora image tag.",
     "sriov_vip": "When true, the VIP port will be created using an SR-IOV VF port.",
@@ -66,6 +68,7 @@ class AmphoraProviderDriver(ProviderDriver):
         raise NotImplementedError()
 
     def loadbalancer_create(self, loadbalancer: dm.LoadBalancer) -> None:
+        _check_topology(_set(loadbalancer.flavor) or {})
         pools = [_set(listener.default_pool) for listener in _set(loadbalancer.listeners) or []]
         pools += _set(loadbalancer.pools) or []
         _check_reachable(member for pool in pools if pool for member in _set(pool.members) or [])
@@ -175,8 +178,6 @@ class AmphoraProviderDriver(ProviderDriver):
         if topology is not None and topology not in c.TOPOLOGIES:
             raise _unsupported(f"Invalid loadbalancer_topology {topology!r}; expected one of "
                                f"{', '.join(c.TOPOLOGIES)}.")
-        if topology == c.TOPOLOGY_ACTIVE_STANDBY:
-            raise _unsupported("The ACTIVE_STANDBY topology is not supported yet by this amphora provider.")
         for key in ("compute_flavor", "amp_image_tag"):
             if key in flavor_metadata and not isinstance(flavor_metadata[key], str):
                 raise _unsupported(f"The flavor metadata value of '{key}' must be a string.")
@@ -198,6 +199,16 @@ class AmphoraProviderDriver(ProviderDriver):
         if networks is not None and not valid:
             raise _unsupported("The availability zone metadata value of 'valid_vip_networks' must be "
                                "a list of network IDs.")
+
+
+def _check_topology(flavor: dict[str, Any]) -> None:
+    """ACTIVE_STANDBY moves the VIP between two namespaces with VRRP: local amphorae in
+    loopback mode share the host's `lo`, where keepalived cannot run."""
+    topology = flavor.get("loadbalancer_topology") or CONF.controller_worker.loadbalancer_topology
+    driver = network_loader.get_driver()
+    if topology == c.TOPOLOGY_ACTIVE_STANDBY and getattr(driver, "mode", None) == "loopback":
+        raise _unsupported("The ACTIVE_STANDBY topology needs amphorae in network namespaces; local "
+                           "amphorae run in loopback mode here (root and `ip netns` are needed).")
 
 
 def _check_reachable(members: Iterable[dm.Member]) -> None:

@@ -40,5 +40,11 @@ class VrrpDriverMixin(abc.ABC):
         """Stop keepalived cleanly (the peer takes the VIP over), on one amphora or on all."""
 
     @abc.abstractmethod
+    def holds_vip(
+        self, loadbalancer: models.LoadBalancer, amphora: models.Amphora, timeout_dict: TimeoutDict = None
+    ) -> bool:
+        """Whether keepalived on `amphora` has the VIP address configured right now."""
+
+    @abc.abstractmethod
     def get_vrrp_interface(self, amphora: models.Amphora, timeout_dict: TimeoutDict = None) -> str | None:
         """Name of the amphora interface holding its VRRP address."""

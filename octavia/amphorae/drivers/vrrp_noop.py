@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from octavia.amphorae.drivers.base import TimeoutDict
 from octavia.amphorae.drivers.vrrp_base import VrrpDriverMixin
+from octavia.common import constants
 from octavia.db import models
 
 
@@ -32,6 +33,13 @@ class NoopVrrpMixin(VrrpDriverMixin):
         timeout_dict: TimeoutDict = None,
     ) -> None:
         self._record("stop_vrrp_service", loadbalancer.id, amphora.id if amphora else None)
+
+    def holds_vip(
+        self, loadbalancer: models.LoadBalancer, amphora: models.Amphora, timeout_dict: TimeoutDict = None
+    ) -> bool:
+        """Nothing runs: the MASTER is taken to hold the VIP."""
+        self._record("holds_vip", loadbalancer.id, amphora.id)
+        return amphora.role == constants.ROLE_MASTER
 
     def get_vrrp_interface(self, amphora: models.Amphora, timeout_dict: TimeoutDict = None) -> str | None:
         self._record("get_vrrp_interface", amphora.id)

@@ -85,6 +85,15 @@ class VrrpRestMixin(VrrpDriverMixin):
         for amp in self._pair(loadbalancer, amphora):
             self._vrrp_action(amp, "stop", timeout_dict)
 
+    def holds_vip(
+        self, loadbalancer: models.LoadBalancer, amphora: models.Amphora, timeout_dict: TimeoutDict = None
+    ) -> bool:
+        if not loadbalancer.vip_address:
+            return False
+        response = self.client.request(amphora, "GET", f"/interface/{loadbalancer.vip_address}",
+                                       timeout_dict=timeout_dict, active=True, tolerate=(404,))
+        return response.status_code == 200
+
     def get_vrrp_interface(self, amphora: models.Amphora, timeout_dict: TimeoutDict = None) -> str | None:
         if not amphora.vrrp_ip:
             return None

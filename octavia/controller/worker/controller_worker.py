@@ -17,8 +17,8 @@ from taskflow.patterns import linear_flow
 
 from octavia.common import constants as c
 from octavia.common.config import CONF
-from octavia.controller.worker import completion, store
-from octavia.controller.worker.flows import amphora_flows
+from octavia.controller.worker import completion, pair_store, store
+from octavia.controller.worker.flows import active_standby, amphora_flows
 from octavia.controller.worker.tasks import amphora_tasks, config_tasks, status_tasks
 from octavia.providers import noop_completion as done
 
@@ -36,13 +36,6 @@ def run_flow(flow: linear_flow.Flow, **inputs: Any) -> None:
     engine.run()
 
 
-def topology_for(flavor: dict[str, Any] | None) -> str:
-    wanted = (flavor or {}).get("loadbalancer_topology") or CONF.controller_worker.loadbalancer_topology
-    if wanted != c.TOPOLOGY_SINGLE:
-        LOG.warning("Topology %s is not supported yet; building a SINGLE amphora.", wanted)
-    return c.TOPOLOGY_SINGLE
-
-
 class ControllerWorker:
     def __init__(self) -> None:
         self._lb_locks: dict[str, threading.Lock] = {}
@@ -55,10 +48,10 @@ class ControllerWorker:
         if store.wait_for_status("loadbalancers", lb_id, {c.PENDING_CREATE}) != c.PENDING_CREATE:
             LOG.error("Load balancer %s never became visible in PENDING_CREATE; not building it.", lb_id)
             return
-        topology_for(flavor)
         zone = (availability_zone or {}).get("compute_zone")
+        paired = pair_store.topology(lb_id) == c.TOPOLOGY_ACTIVE_STANDBY
         flow = linear_flow.Flow("create-load-balancer").add(
-            amphora_flows.new_amphora_flow("amphora"),
+            active_standby.create_pair_flow() if paired else amphora_flows.new_amphora_flow("amphora"),
             status_tasks.ApplyCompletion(done.load_balancer_created, name="mark-created"),
         )
         self._run_lb_operation(lb_id, "create", flow, lb_id=lb_id, availability_zone=zone)
@@ -91,7 +84,9 @@ class ControllerWorker:
             return
         old = store.live_amphora_ids(lb_id)
         flow = linear_flow.Flow("failover-load-balancer")
-        if old:
+        if pair_store.topology(lb_id) == c.TOPOLOGY_ACTIVE_STANDBY:
+            flow.add(active_standby.replace_pair_flow(old))
+        elif old:
             flow.add(amphora_flows.failover_flow(old[0]), amphora_flows.retire_amphorae_flow(old[1:]))
         else:
             flow.add(amphora_flows.new_amphora_flow("replacement"))
@@ -109,8 +104,9 @@ class ControllerWorker:
             LOG.warning("Load balancer %s of amphora %s is being created or deleted; no failover.",
                         lb_id, amphora_id)
             return
+        paired = pair_store.topology(lb_id) == c.TOPOLOGY_ACTIVE_STANDBY
         flow = linear_flow.Flow("failover-amphora").add(
-            amphora_flows.failover_flow(amphora_id),
+            active_standby.failover_flow(amphora_id) if paired else amphora_flows.failover_flow(amphora_id),
             status_tasks.ApplyCompletion(_settled, name="mark-settled"),
         )
         self._run_lb_operation(lb_id, "amphora failover", flow, lb_id=lb_id, old_amphora_id=amphora_id,

@@ -138,7 +138,7 @@ def test_l7_policy_on_a_tcp_listener_is_refused(amphora_api: ApiClient) -> None:
     assert amphora_api.get(f"{LB}/{lb_id}").json()["loadbalancer"]["provisioning_status"] == "ACTIVE"
 
 
-def test_active_standby_flavor_is_refused(amphora_api: ApiClient) -> None:
+def test_flavor_profiles_are_validated(amphora_api: ApiClient) -> None:
     resp = amphora_api.post(
         "/v2/lbaas/flavorprofiles",
         json={
@@ -146,6 +146,17 @@ def test_active_standby_flavor_is_refused(amphora_api: ApiClient) -> None:
                 "name": "ha",
                 "provider_name": "amphora",
                 "flavor_data": '{"loadbalancer_topology": "ACTIVE_STANDBY"}',
+            }
+        },
+    )
+    assert resp.status_code == 201, resp.text
+    resp = amphora_api.post(
+        "/v2/lbaas/flavorprofiles",
+        json={
+            "flavorprofile": {
+                "name": "unknown-topology",
+                "provider_name": "amphora",
+                "flavor_data": '{"loadbalancer_topology": "ACTIVE_ACTIVE"}',
             }
         },
     )

@@ -1,8 +1,6 @@
 """Flows that build an amphora for a load balancer, retire it, or replace it.
 
-SINGLE topology only: ACTIVE_STANDBY (keepalived pairs) is refused by the amphora
-provider's flavor validation, and a configured default of ACTIVE_STANDBY is built as
-SINGLE with a warning (see `controller_worker.topology_for`).
+SINGLE topology; ACTIVE_STANDBY pairs have their own flows (`active_standby`).
 """
 
 from __future__ import annotations
