@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,8 +15,11 @@ config.init([])
 
 
 @pytest.fixture
-def state_dir(tmp_path: "os.PathLike[str]") -> str:
-    path = tempfile.mkdtemp(prefix="octavia-state-", dir=str(tmp_path))
+def state_dir() -> Iterator[str]:
+    """A fresh state directory with a short path: the driver agent's UNIX sockets live in
+    it, and socket paths are limited to 107 bytes (pytest's tmp_path can be longer)."""
+    path = tempfile.mkdtemp(prefix="oct-", dir="/tmp")
     config.CONF.set_override("state_path", path)
     yield path
     config.CONF.clear_override("state_path")
+    shutil.rmtree(path, ignore_errors=True)
