@@ -8,9 +8,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from octavia.api import errors
+from octavia.api.common import openapi
 from octavia.api.middleware import APIMiddleware
 from octavia.api.shims import include_shims
-from octavia.api.v2 import ROUTERS
+from octavia.api.v2 import ROUTERS, responses
 from octavia.common.config import CONF
 
 API_VERSIONS: list[tuple[str, str]] = [
@@ -46,13 +47,16 @@ def version_document(root_url: str) -> dict[str, Any]:
 def _root_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/", include_in_schema=True, summary="API version discovery")
+    @router.get("/", include_in_schema=True, summary="API version discovery",
+                responses={200: {"model": responses.VERSIONS_BODY}})
     def versions(request: Request) -> JSONResponse:
         base = CONF.api_settings.api_base_uri or str(request.base_url)
         return JSONResponse(version_document(base))
 
     for prefix in ("/v2", "/v2.0"):
-        @router.get(prefix, include_in_schema=prefix == "/v2", summary="API version")
+        @router.get(prefix, include_in_schema=prefix == "/v2", summary="API version",
+                    responses={200: {"content": {"application/json": {"schema": {"const": "v2"}}}},
+                               **openapi.errors(())})
         def v2() -> JSONResponse:
             return JSONResponse("v2")
 
@@ -79,5 +83,6 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix="/v2")
         app.include_router(router, prefix="/v2.0", include_in_schema=False)
     include_shims(app)
+    openapi.install(app)
     app.add_middleware(APIMiddleware)
     return app

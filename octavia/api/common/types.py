@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 
 class RequestBody(BaseModel):
@@ -23,6 +32,24 @@ class RequestBody(BaseModel):
     def given(self) -> dict[str, Any]:
         """Only the fields the caller sent (so `null` and "absent" stay distinct)."""
         return {k: getattr(self, k) for k in self.model_fields_set}
+
+
+class _Rule:
+    """An after-validator plus the JSON schema keywords that document it in `/openapi.json`."""
+
+    def __init__(self, check: Callable[[Any], Any], **schema: Any) -> None:
+        self.check = check
+        self.schema = schema
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        out.update(self.schema)
+        return out
 
 
 def _fail(kind: str, reason: str) -> PydanticCustomError:
@@ -50,16 +77,16 @@ def _cidr(value: str) -> str:
         raise _fail("cidr_format", "Value should be IPv4 or IPv6 CIDR format") from None
 
 
-def _max_len(limit: int) -> AfterValidator:
+def _max_len(limit: int) -> _Rule:
     def check(value: str) -> str:
         if len(value) > limit:
             raise _fail("max_len", f"Value should have a maximum character requirement of {limit}")
         return value
 
-    return AfterValidator(check)
+    return _Rule(check, maxLength=limit)
 
 
-def _range(low: int | None, high: int | None) -> AfterValidator:
+def _range(low: int | None, high: int | None) -> _Rule:
     def check(value: int) -> int:
         if low is not None and value < low:
             raise _fail("too_low", f"Value should be greater or equal to {low}")
@@ -67,7 +94,8 @@ def _range(low: int | None, high: int | None) -> AfterValidator:
             raise _fail("too_high", f"Value should be lower or equal to {high}")
         return value
 
-    return AfterValidator(check)
+    bounds = {k: v for k, v in (("minimum", low), ("maximum", high)) if v is not None}
+    return _Rule(check, **bounds)
 
 
 def _no_float(value: Any) -> Any:
@@ -77,17 +105,17 @@ def _no_float(value: Any) -> Any:
     return value
 
 
-def enum(*values: str) -> AfterValidator:
+def enum(*values: str) -> _Rule:
     def check(value: str) -> str:
         if value not in values:
             raise _fail("enum", "Value should be one of: " + ", ".join(values))
         return value
 
-    return AfterValidator(check)
+    return _Rule(check, enum=list(values))
 
 
-Uuid = Annotated[str, AfterValidator(_uuid)]
-IpAddress = Annotated[str, AfterValidator(_ip)]
+Uuid = Annotated[str, _Rule(_uuid, format="uuid")]
+IpAddress = Annotated[str, _Rule(_ip, anyOf=[{"format": "ipv4"}, {"format": "ipv6"}])]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Str255 = Annotated[str, _max_len(255)]
 Str64 = Annotated[str, _max_len(64)]

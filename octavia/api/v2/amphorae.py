@@ -12,6 +12,7 @@ from octavia.api import policy
 from octavia.api.common import listing
 from octavia.api.common.views import ts
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.db import models
 from octavia.db.api import session_scope
@@ -32,6 +33,7 @@ COLUMNS: dict[str, Any] = {
     # The project of the owning load balancer (amphorae have none of their own).
     "project_id": LB.project_id,
 }
+DOC = responses.resource("amphora", responses.Amphora, "amphorae", COLUMNS)
 
 
 def to_dict(amp: models.Amphora) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def to_dict(amp: models.Amphora) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="List amphorae")
+@router.get("", summary="List amphorae", **DOC.listing())
 def list_amphorae(request: Request, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "amphora:get_all", ctx.project_id)
     params = listing.parse(request.query_params, COLUMNS)
@@ -62,7 +64,7 @@ def list_amphorae(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.get("/{amphora_id}", summary="Show an amphora")
+@router.get("/{amphora_id}", summary="Show an amphora", **DOC.show())
 def get_amphora(
     amphora_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -73,7 +75,8 @@ def get_amphora(
     return JSONResponse({"amphora": result})
 
 
-@router.get("/{amphora_id}/stats", summary="Per-listener statistics of an amphora")
+@router.get("/{amphora_id}/stats", summary="Per-listener statistics of an amphora",
+            **DOC.action(200, responses.AMPHORA_STATS_BODY))
 def get_amphora_stats(amphora_id: str, ctx: Context) -> JSONResponse:
     with session_scope() as session:
         domain.load(session, amphora_id)
@@ -82,7 +85,8 @@ def get_amphora_stats(amphora_id: str, ctx: Context) -> JSONResponse:
     return JSONResponse({"amphora_stats": stats})
 
 
-@router.put("/{amphora_id}/config", status_code=202, summary="Push fresh agent config to an amphora")
+@router.put("/{amphora_id}/config", status_code=202, summary="Push fresh agent config to an amphora",
+            **DOC.action(202, None))
 def configure_amphora(amphora_id: str, ctx: Context) -> Response:
     with session_scope() as session:
         domain.load(session, amphora_id)
@@ -91,7 +95,8 @@ def configure_amphora(amphora_id: str, ctx: Context) -> Response:
     return Response(status_code=202)
 
 
-@router.put("/{amphora_id}/failover", status_code=202, summary="Fail over an amphora")
+@router.put("/{amphora_id}/failover", status_code=202, summary="Fail over an amphora",
+            **DOC.action(202, None, 409))
 def failover_amphora(amphora_id: str, ctx: Context) -> Response:
     with session_scope() as session:
         amp = domain.load(session, amphora_id)
@@ -101,7 +106,7 @@ def failover_amphora(amphora_id: str, ctx: Context) -> Response:
     return Response(status_code=202)
 
 
-@router.delete("/{amphora_id}", status_code=204, summary="Delete an amphora in ERROR")
+@router.delete("/{amphora_id}", status_code=204, summary="Delete an amphora in ERROR", **DOC.delete())
 def delete_amphora(amphora_id: str, ctx: Context) -> Response:
     policy.authorize(ctx, "amphora:delete", ctx.project_id)
     domain.delete(amphora_id)

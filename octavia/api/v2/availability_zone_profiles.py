@@ -11,6 +11,7 @@ from sqlalchemy import select
 from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.db import models
 from octavia.db.api import session_scope
 from octavia.domain import profiles
@@ -23,6 +24,10 @@ COLUMNS: dict[str, Any] = {
     "id": M.id, "name": M.name, "provider_name": M.provider_name,
     "availability_zone_data": M.availability_zone_data, "created_at": M.created_at,
 }
+DOC = responses.resource(
+    "availability_zone_profile", responses.AvailabilityZoneProfile, "availability_zone_profiles", COLUMNS,
+    links="availability_zone_profile_links",
+)
 
 
 class AvailabilityZoneProfilePOST(types.RequestBody):
@@ -50,7 +55,7 @@ def to_dict(azp: models.AvailabilityZoneProfile) -> dict[str, Any]:
             "availability_zone_data": azp.availability_zone_data}
 
 
-@router.get("", summary="List availability zone profiles")
+@router.get("", summary="List availability zone profiles", **DOC.listing())
 def list_availability_zone_profiles(request: Request, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "availability-zone-profile:get_all", ctx.project_id)
     params = listing.parse(request.query_params, COLUMNS)
@@ -65,7 +70,7 @@ def list_availability_zone_profiles(request: Request, ctx: Context) -> JSONRespo
     })
 
 
-@router.post("", status_code=201, summary="Create an availability zone profile")
+@router.post("", status_code=201, summary="Create an availability zone profile", **DOC.create())
 def create_availability_zone_profile(
     ctx: Context, body: Annotated[AvailabilityZoneProfileCreate, Body()]
 ) -> JSONResponse:
@@ -77,7 +82,7 @@ def create_availability_zone_profile(
     return JSONResponse({"availability_zone_profile": result}, status_code=201)
 
 
-@router.get("/{profile_id}", summary="Show an availability zone profile")
+@router.get("/{profile_id}", summary="Show an availability zone profile", **DOC.show())
 def get_availability_zone_profile(
     profile_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -87,7 +92,7 @@ def get_availability_zone_profile(
     return JSONResponse({"availability_zone_profile": result})
 
 
-@router.put("/{profile_id}", summary="Update an availability zone profile")
+@router.put("/{profile_id}", summary="Update an availability zone profile", **DOC.update())
 def update_availability_zone_profile(
     profile_id: str, ctx: Context, body: Annotated[AvailabilityZoneProfileUpdate, Body()]
 ) -> JSONResponse:
@@ -99,7 +104,8 @@ def update_availability_zone_profile(
     return JSONResponse({"availability_zone_profile": result})
 
 
-@router.delete("/{profile_id}", status_code=204, summary="Delete an availability zone profile")
+@router.delete("/{profile_id}", status_code=204, summary="Delete an availability zone profile",
+               **DOC.delete())
 def delete_availability_zone_profile(profile_id: str, ctx: Context) -> Response:
     policy.authorize(ctx, "availability-zone-profile:delete", ctx.project_id)
     with session_scope(write=True) as session:

@@ -12,6 +12,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.common.views import text
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.db import models
 from octavia.db.api import session_scope
 from octavia.domain import availability_zones as domain
@@ -23,6 +24,7 @@ COLUMNS: dict[str, Any] = {
     "name": M.name, "description": M.description, "enabled": M.enabled,
     "availability_zone_profile_id": M.availability_zone_profile_id, "created_at": M.created_at,
 }
+DOC = responses.resource("availability_zone", responses.AvailabilityZone, "availability_zones", COLUMNS)
 
 
 class AvailabilityZonePOST(types.RequestBody):
@@ -58,7 +60,7 @@ def to_dict(az: models.AvailabilityZone) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="List availability zones")
+@router.get("", summary="List availability zones", **DOC.listing())
 def list_availability_zones(request: Request, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "availability-zone:get_all", ctx.project_id)
     params = listing.parse(request.query_params, COLUMNS)
@@ -75,7 +77,7 @@ def list_availability_zones(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.post("", status_code=201, summary="Create an availability zone")
+@router.post("", status_code=201, summary="Create an availability zone", **DOC.create())
 def create_availability_zone(ctx: Context, body: Annotated[AvailabilityZoneCreate, Body()]) -> JSONResponse:
     policy.authorize(ctx, "availability-zone:post", ctx.project_id)
     spec = body.availability_zone
@@ -86,7 +88,7 @@ def create_availability_zone(ctx: Context, body: Annotated[AvailabilityZoneCreat
     return JSONResponse({"availability_zone": result}, status_code=201)
 
 
-@router.get("/{name}", summary="Show an availability zone")
+@router.get("/{name}", summary="Show an availability zone", **DOC.show())
 def get_availability_zone(
     name: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -96,7 +98,7 @@ def get_availability_zone(
     return JSONResponse({"availability_zone": result})
 
 
-@router.put("/{name}", summary="Update an availability zone")
+@router.put("/{name}", summary="Update an availability zone", **DOC.update())
 def update_availability_zone(
     name: str, ctx: Context, body: Annotated[AvailabilityZoneUpdate, Body()]
 ) -> JSONResponse:
@@ -108,7 +110,7 @@ def update_availability_zone(
     return JSONResponse({"availability_zone": result})
 
 
-@router.delete("/{name}", status_code=204, summary="Delete an availability zone")
+@router.delete("/{name}", status_code=204, summary="Delete an availability zone", **DOC.delete())
 def delete_availability_zone(name: str, ctx: Context) -> Response:
     policy.authorize(ctx, "availability-zone:delete", ctx.project_id)
     with session_scope(write=True) as session:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.db import models
 from octavia.db.api import session_scope
 from octavia.domain import profiles
@@ -23,6 +24,8 @@ COLUMNS: dict[str, Any] = {
     "id": M.id, "name": M.name, "provider_name": M.provider_name, "flavor_data": M.flavor_data,
     "created_at": M.created_at,
 }
+DOC = responses.resource("flavorprofile", responses.FlavorProfile, "flavorprofiles", COLUMNS,
+                             links="flavorprofile_links")
 
 
 class FlavorProfilePOST(types.RequestBody):
@@ -49,7 +52,7 @@ def to_dict(fp: models.FlavorProfile) -> dict[str, Any]:
     return {"id": fp.id, "name": fp.name, "provider_name": fp.provider_name, "flavor_data": fp.flavor_data}
 
 
-@router.get("", summary="List flavor profiles")
+@router.get("", summary="List flavor profiles", **DOC.listing())
 def list_flavor_profiles(request: Request, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "flavor-profile:get_all", ctx.project_id)
     params = listing.parse(request.query_params, COLUMNS)
@@ -64,7 +67,7 @@ def list_flavor_profiles(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.post("", status_code=201, summary="Create a flavor profile")
+@router.post("", status_code=201, summary="Create a flavor profile", **DOC.create())
 def create_flavor_profile(ctx: Context, body: Annotated[FlavorProfileCreate, Body()]) -> JSONResponse:
     policy.authorize(ctx, "flavor-profile:post", ctx.project_id)
     spec = body.flavorprofile
@@ -74,7 +77,7 @@ def create_flavor_profile(ctx: Context, body: Annotated[FlavorProfileCreate, Bod
     return JSONResponse({"flavorprofile": result}, status_code=201)
 
 
-@router.get("/{profile_id}", summary="Show a flavor profile")
+@router.get("/{profile_id}", summary="Show a flavor profile", **DOC.show())
 def get_flavor_profile(
     profile_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -84,7 +87,7 @@ def get_flavor_profile(
     return JSONResponse({"flavorprofile": result})
 
 
-@router.put("/{profile_id}", summary="Update a flavor profile")
+@router.put("/{profile_id}", summary="Update a flavor profile", **DOC.update())
 def update_flavor_profile(
     profile_id: str, ctx: Context, body: Annotated[FlavorProfileUpdate, Body()]
 ) -> JSONResponse:
@@ -96,7 +99,7 @@ def update_flavor_profile(
     return JSONResponse({"flavorprofile": result})
 
 
-@router.delete("/{profile_id}", status_code=204, summary="Delete a flavor profile")
+@router.delete("/{profile_id}", status_code=204, summary="Delete a flavor profile", **DOC.delete())
 def delete_flavor_profile(profile_id: str, ctx: Context) -> Response:
     policy.authorize(ctx, "flavor-profile:delete", ctx.project_id)
     with session_scope(write=True) as session:

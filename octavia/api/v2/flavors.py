@@ -12,6 +12,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.common.views import text
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.db import models
 from octavia.db.api import session_scope
 from octavia.domain import flavors as domain
@@ -23,6 +24,7 @@ COLUMNS: dict[str, Any] = {
     "id": M.id, "name": M.name, "description": M.description, "enabled": M.enabled,
     "flavor_profile_id": M.flavor_profile_id, "created_at": M.created_at,
 }
+DOC = responses.resource("flavor", responses.Flavor, "flavors", COLUMNS)
 
 
 class FlavorPOST(types.RequestBody):
@@ -53,7 +55,7 @@ def to_dict(flavor: models.Flavor) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="List flavors")
+@router.get("", summary="List flavors", **DOC.listing())
 def list_flavors(request: Request, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "flavor:get_all", ctx.project_id)
     params = listing.parse(request.query_params, COLUMNS)
@@ -67,7 +69,7 @@ def list_flavors(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.post("", status_code=201, summary="Create a flavor")
+@router.post("", status_code=201, summary="Create a flavor", **DOC.create())
 def create_flavor(ctx: Context, body: Annotated[FlavorCreate, Body()]) -> JSONResponse:
     policy.authorize(ctx, "flavor:post", ctx.project_id)
     spec = body.flavor
@@ -78,7 +80,7 @@ def create_flavor(ctx: Context, body: Annotated[FlavorCreate, Body()]) -> JSONRe
     return JSONResponse({"flavor": result}, status_code=201)
 
 
-@router.get("/{flavor_id}", summary="Show a flavor")
+@router.get("/{flavor_id}", summary="Show a flavor", **DOC.show())
 def get_flavor(
     flavor_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -88,7 +90,7 @@ def get_flavor(
     return JSONResponse({"flavor": result})
 
 
-@router.put("/{flavor_id}", summary="Update a flavor")
+@router.put("/{flavor_id}", summary="Update a flavor", **DOC.update())
 def update_flavor(flavor_id: str, ctx: Context, body: Annotated[FlavorUpdate, Body()]) -> JSONResponse:
     policy.authorize(ctx, "flavor:put", ctx.project_id)
     with session_scope(write=True) as session:
@@ -98,7 +100,7 @@ def update_flavor(flavor_id: str, ctx: Context, body: Annotated[FlavorUpdate, Bo
     return JSONResponse({"flavor": result})
 
 
-@router.delete("/{flavor_id}", status_code=204, summary="Delete a flavor")
+@router.delete("/{flavor_id}", status_code=204, summary="Delete a flavor", **DOC.delete())
 def delete_flavor(flavor_id: str, ctx: Context) -> Response:
     policy.authorize(ctx, "flavor:delete", ctx.project_id)
     with session_scope(write=True) as session:

@@ -17,6 +17,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.common.views import text, ts, with_tenant
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
 from octavia.db import models
@@ -42,6 +43,7 @@ COLUMNS: dict[str, Any] = {
     "http_version": M.http_version, "domain_name": M.domain_name, "pool_id": M.pool_id,
     "created_at": M.created_at, "updated_at": M.updated_at,
 }
+DOC = responses.resource("healthmonitor", responses.HealthMonitor, "healthmonitors", COLUMNS)
 
 
 class HealthMonitorCreate(types.RequestBody):
@@ -75,7 +77,7 @@ def _load(session: Session, hm_id: str) -> models.HealthMonitor:
     return repo.get_or_404(session, M, hm_id, "healthmonitor")
 
 
-@router.get("", summary="List health monitors")
+@router.get("", summary="List health monitors", **DOC.listing())
 def list_health_monitors(request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     with session_scope() as session:
@@ -90,7 +92,7 @@ def list_health_monitors(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.post("", status_code=201, summary="Create a health monitor")
+@router.post("", status_code=201, summary="Create a health monitor", **DOC.create(501))
 def create_health_monitor(ctx: Context, body: Annotated[HealthMonitorCreate, Body()]) -> JSONResponse:
     spec = body.healthmonitor
     with session_scope(write=True) as session:
@@ -110,7 +112,7 @@ def create_health_monitor(ctx: Context, body: Annotated[HealthMonitorCreate, Bod
     return JSONResponse({"healthmonitor": result}, status_code=201)
 
 
-@router.get("/{hm_id}", summary="Show a health monitor")
+@router.get("/{hm_id}", summary="Show a health monitor", **DOC.show())
 def get_health_monitor(
     hm_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -121,7 +123,7 @@ def get_health_monitor(
     return JSONResponse({"healthmonitor": result})
 
 
-@router.put("/{hm_id}", summary="Update a health monitor")
+@router.put("/{hm_id}", summary="Update a health monitor", **DOC.update(501))
 def update_health_monitor(
     hm_id: str, ctx: Context, body: Annotated[HealthMonitorUpdate, Body()]
 ) -> JSONResponse:
@@ -142,7 +144,7 @@ def update_health_monitor(
     return JSONResponse({"healthmonitor": result})
 
 
-@router.delete("/{hm_id}", status_code=204, summary="Delete a health monitor")
+@router.delete("/{hm_id}", status_code=204, summary="Delete a health monitor", **DOC.delete(501))
 def delete_health_monitor(hm_id: str, ctx: Context) -> Response:
     with session_scope(write=True) as session:
         hm = _load(session, hm_id)

@@ -18,6 +18,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.common.views import ids, text, ts, with_tenant
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
 from octavia.db import models
@@ -42,6 +43,7 @@ COLUMNS: dict[str, Any] = {
     "redirect_prefix": M.redirect_prefix, "redirect_http_code": M.redirect_http_code,
     "position": M.position, "created_at": M.created_at, "updated_at": M.updated_at,
 }
+DOC = responses.resource("l7policy", responses.L7Policy, "l7policies", COLUMNS)
 
 
 class L7PolicyCreate(types.RequestBody):
@@ -84,7 +86,7 @@ def _lock(session: Session, listener: models.Listener) -> None:
     repo.set_status(session, listener, c.PENDING_UPDATE)
 
 
-@router.get("", summary="List L7 policies")
+@router.get("", summary="List L7 policies", **DOC.listing())
 def list_l7policies(request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     with session_scope() as session:
@@ -99,7 +101,7 @@ def list_l7policies(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.post("", status_code=201, summary="Create an L7 policy")
+@router.post("", status_code=201, summary="Create an L7 policy", **DOC.create(501))
 def create_l7policy(ctx: Context, body: Annotated[L7PolicyCreate, Body()]) -> JSONResponse:
     spec = body.l7policy
     rules = spec.rules or []
@@ -130,7 +132,7 @@ def create_l7policy(ctx: Context, body: Annotated[L7PolicyCreate, Body()]) -> JS
     return JSONResponse({"l7policy": result}, status_code=201)
 
 
-@router.get("/{policy_id}", summary="Show an L7 policy")
+@router.get("/{policy_id}", summary="Show an L7 policy", **DOC.show())
 def get_l7policy(
     policy_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -141,7 +143,7 @@ def get_l7policy(
     return JSONResponse({"l7policy": result})
 
 
-@router.put("/{policy_id}", summary="Update an L7 policy")
+@router.put("/{policy_id}", summary="Update an L7 policy", **DOC.update(501))
 def update_l7policy(
     policy_id: str, ctx: Context, body: Annotated[L7PolicyUpdate, Body()]
 ) -> JSONResponse:
@@ -165,7 +167,7 @@ def update_l7policy(
     return JSONResponse({"l7policy": result})
 
 
-@router.delete("/{policy_id}", status_code=204, summary="Delete an L7 policy")
+@router.delete("/{policy_id}", status_code=204, summary="Delete an L7 policy", **DOC.delete(501))
 def delete_l7policy(policy_id: str, ctx: Context) -> Response:
     """Positions of the remaining policies are renumbered when the delete completes."""
     with session_scope(write=True) as session:

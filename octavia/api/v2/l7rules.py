@@ -18,6 +18,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.common.views import ts, with_tenant
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
 from octavia.db import models
@@ -38,6 +39,7 @@ COLUMNS: dict[str, Any] = {
     "provisioning_status": M.provisioning_status, "operating_status": M.operating_status,
     "created_at": M.created_at, "updated_at": M.updated_at,
 }
+DOC = responses.resource("rule", responses.L7Rule, "rules", COLUMNS)
 
 
 class L7RuleCreate(types.RequestBody):
@@ -73,7 +75,7 @@ def _rule(session: Session, pol: models.L7Policy, rule_id: str) -> models.L7Rule
     return rule
 
 
-@router.get("", summary="List the rules of an L7 policy")
+@router.get("", summary="List the rules of an L7 policy", **DOC.listing(404))
 def list_l7rules(policy_id: str, request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     with session_scope() as session:
@@ -89,7 +91,7 @@ def list_l7rules(policy_id: str, request: Request, ctx: Context) -> JSONResponse
     })
 
 
-@router.post("", status_code=201, summary="Create an L7 rule")
+@router.post("", status_code=201, summary="Create an L7 rule", **DOC.create(501))
 def create_l7rule(policy_id: str, ctx: Context, body: Annotated[L7RuleCreate, Body()]) -> JSONResponse:
     spec = body.rule
     with session_scope(write=True) as session:
@@ -106,7 +108,7 @@ def create_l7rule(policy_id: str, ctx: Context, body: Annotated[L7RuleCreate, Bo
     return JSONResponse({"rule": result}, status_code=201)
 
 
-@router.get("/{rule_id}", summary="Show an L7 rule")
+@router.get("/{rule_id}", summary="Show an L7 rule", **DOC.show())
 def get_l7rule(
     policy_id: str, rule_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -117,7 +119,7 @@ def get_l7rule(
     return JSONResponse({"rule": result})
 
 
-@router.put("/{rule_id}", summary="Update an L7 rule")
+@router.put("/{rule_id}", summary="Update an L7 rule", **DOC.update(501))
 def update_l7rule(
     policy_id: str, rule_id: str, ctx: Context, body: Annotated[L7RuleUpdate, Body()]
 ) -> JSONResponse:
@@ -138,7 +140,7 @@ def update_l7rule(
     return JSONResponse({"rule": result})
 
 
-@router.delete("/{rule_id}", status_code=204, summary="Delete an L7 rule")
+@router.delete("/{rule_id}", status_code=204, summary="Delete an L7 rule", **DOC.delete(501))
 def delete_l7rule(policy_id: str, rule_id: str, ctx: Context) -> Response:
     with session_scope(write=True) as session:
         pol = _policy(session, policy_id)

@@ -15,6 +15,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.common.views import text, ts, with_tenant
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import quotas
 from octavia.db import models
@@ -42,6 +43,7 @@ COLUMNS: dict[str, Any] = {
     "tls_ciphers": M.tls_ciphers, "hsts_max_age": M.hsts_max_age,
     "hsts_include_subdomains": M.hsts_include_subdomains, "hsts_preload": M.hsts_preload,
 }
+DOC = responses.resource("listener", responses.Listener, "listeners", COLUMNS)
 
 _CIPHER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-+!:@=_.")
 
@@ -181,7 +183,7 @@ def show_dict(session: Session, row: models.Listener) -> dict[str, Any]:
     return to_dict(row, repo.load_tags(session, [row.id])[row.id])
 
 
-@router.get("", summary="List listeners")
+@router.get("", summary="List listeners", **DOC.listing())
 def list_listeners(request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     with session_scope() as session:
@@ -196,7 +198,7 @@ def list_listeners(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.post("", status_code=201, summary="Create a listener")
+@router.post("", status_code=201, summary="Create a listener", **DOC.create(501))
 def create_listener(ctx: Context, body: Annotated[ListenerCreate, Body()]) -> JSONResponse:
     spec = body.listener.model_dump()
     with session_scope(write=True) as session:
@@ -216,7 +218,7 @@ def create_listener(ctx: Context, body: Annotated[ListenerCreate, Body()]) -> JS
     return JSONResponse({"listener": result}, status_code=201)
 
 
-@router.get("/{listener_id}", summary="Show a listener")
+@router.get("/{listener_id}", summary="Show a listener", **DOC.show())
 def get_listener(
     listener_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -227,7 +229,7 @@ def get_listener(
     return JSONResponse({"listener": result})
 
 
-@router.put("/{listener_id}", summary="Update a listener")
+@router.put("/{listener_id}", summary="Update a listener", **DOC.update(501))
 def update_listener(
     listener_id: str, ctx: Context, body: Annotated[ListenerUpdate, Body()]
 ) -> JSONResponse:
@@ -250,7 +252,7 @@ def update_listener(
     return JSONResponse({"listener": result})
 
 
-@router.delete("/{listener_id}", status_code=204, summary="Delete a listener")
+@router.delete("/{listener_id}", status_code=204, summary="Delete a listener", **DOC.delete(501))
 def delete_listener(listener_id: str, ctx: Context) -> Response:
     with session_scope(write=True) as session:
         listener = load(session, listener_id)
@@ -264,7 +266,7 @@ def delete_listener(listener_id: str, ctx: Context) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{listener_id}/stats", summary="Listener statistics")
+@router.get("/{listener_id}/stats", summary="Listener statistics", **DOC.action(200, responses.STATS_BODY))
 def get_stats(listener_id: str, ctx: Context) -> JSONResponse:
     with session_scope() as session:
         listener = load(session, listener_id)

@@ -13,6 +13,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types, vip
 from octavia.api.common.views import ids, text, ts, with_tenant
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
 from octavia.db import models
@@ -33,6 +34,7 @@ COLUMNS: dict[str, Any] = {
     "provider": M.provider, "flavor_id": M.flavor_id, "availability_zone": M.availability_zone,
     "vip_vnic_type": M.vip_vnic_type,
 }
+DOC = responses.resource("loadbalancer", responses.LoadBalancer, "loadbalancers", COLUMNS)
 
 
 class AdditionalVip(types.RequestBody):
@@ -111,7 +113,7 @@ def show_dict(session: Session, lb: models.LoadBalancer) -> dict[str, Any]:
     return to_dict(lb, repo.load_tags(session, [lb.id])[lb.id])
 
 
-@router.get("", summary="List load balancers")
+@router.get("", summary="List load balancers", **DOC.listing())
 def list_load_balancers(request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     with session_scope() as session:
@@ -126,7 +128,8 @@ def list_load_balancers(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.post("", status_code=201, summary="Create a load balancer (optionally fully populated)")
+@router.post("", status_code=201, summary="Create a load balancer (optionally fully populated)",
+             **DOC.create(501))
 def create_load_balancer(
     ctx: Context, body: Annotated[LoadBalancerCreate, Body()]
 ) -> JSONResponse:
@@ -165,7 +168,7 @@ def create_load_balancer(
     return JSONResponse({"loadbalancer": result}, status_code=201)
 
 
-@router.get("/{lb_id}", summary="Show a load balancer")
+@router.get("/{lb_id}", summary="Show a load balancer", **DOC.show())
 def get_load_balancer(
     lb_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -176,7 +179,7 @@ def get_load_balancer(
     return JSONResponse({"loadbalancer": result})
 
 
-@router.put("/{lb_id}", summary="Update a load balancer")
+@router.put("/{lb_id}", summary="Update a load balancer", **DOC.update(501))
 def update_load_balancer(
     lb_id: str, ctx: Context, body: Annotated[LoadBalancerUpdate, Body()]
 ) -> JSONResponse:
@@ -198,7 +201,7 @@ def update_load_balancer(
     return JSONResponse({"loadbalancer": result})
 
 
-@router.delete("/{lb_id}", status_code=204, summary="Delete a load balancer")
+@router.delete("/{lb_id}", status_code=204, summary="Delete a load balancer", **DOC.delete(501))
 def delete_load_balancer(lb_id: str, ctx: Context, cascade: str | None = None) -> Response:
     with session_scope(write=True) as session:
         lb = load(session, lb_id)
@@ -215,7 +218,7 @@ def delete_load_balancer(lb_id: str, ctx: Context, cascade: str | None = None) -
     return Response(status_code=204)
 
 
-@router.get("/{lb_id}/stats", summary="Load balancer statistics")
+@router.get("/{lb_id}/stats", summary="Load balancer statistics", **DOC.action(200, responses.STATS_BODY))
 def get_stats(lb_id: str, ctx: Context) -> JSONResponse:
     with session_scope() as session:
         lb = load(session, lb_id)
@@ -233,7 +236,8 @@ def get_stats(lb_id: str, ctx: Context) -> JSONResponse:
     return JSONResponse({"stats": {k: int(v) for k, v in zip(keys, row, strict=True)}})
 
 
-@router.get("/{lb_id}/status", summary="Status tree of a load balancer")
+@router.get("/{lb_id}/status", summary="Status tree of a load balancer",
+            **DOC.action(200, responses.STATUS_BODY))
 @router.get("/{lb_id}/statuses", include_in_schema=False)
 def get_status(lb_id: str, ctx: Context) -> JSONResponse:
     with session_scope() as session:
@@ -243,7 +247,8 @@ def get_status(lb_id: str, ctx: Context) -> JSONResponse:
     return JSONResponse({"statuses": {"loadbalancer": tree}})
 
 
-@router.put("/{lb_id}/failover", status_code=202, summary="Fail over a load balancer")
+@router.put("/{lb_id}/failover", status_code=202, summary="Fail over a load balancer",
+            **DOC.action(202, None, 409, 501))
 def failover(lb_id: str, ctx: Context) -> Response:
     with session_scope(write=True) as session:
         lb = load(session, lb_id)

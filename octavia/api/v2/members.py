@@ -20,6 +20,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.common.views import text, ts, with_tenant
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
 from octavia.db import models
@@ -42,6 +43,7 @@ COLUMNS: dict[str, Any] = {
     "monitor_address": M.monitor_address, "monitor_port": M.monitor_port,
     "vnic_type": M.vnic_type, "created_at": M.created_at, "updated_at": M.updated_at,
 }
+DOC = responses.resource("member", responses.Member, "members", COLUMNS)
 
 
 class MemberPUT(types.RequestBody):
@@ -96,7 +98,7 @@ def _member(session: Session, pool: models.Pool, member_id: str) -> models.Membe
     return member
 
 
-@router.get("", summary="List the members of a pool")
+@router.get("", summary="List the members of a pool", **DOC.listing(404))
 def list_members(pool_id: str, request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     with session_scope() as session:
@@ -112,7 +114,7 @@ def list_members(pool_id: str, request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.post("", status_code=201, summary="Create a member")
+@router.post("", status_code=201, summary="Create a member", **DOC.create(501))
 def create_member(pool_id: str, ctx: Context, body: Annotated[MemberCreate, Body()]) -> JSONResponse:
     spec = body.member
     if spec.subnet_id:
@@ -131,7 +133,8 @@ def create_member(pool_id: str, ctx: Context, body: Annotated[MemberCreate, Body
     return JSONResponse({"member": result}, status_code=201)
 
 
-@router.put("", status_code=202, summary="Replace the members of a pool (batch)")
+@router.put("", status_code=202, summary="Replace the members of a pool (batch)",
+            **DOC.action(202, None, 409, 413, 501))
 def batch_update_members(
     pool_id: str, ctx: Context, body: Annotated[MembersBatch, Body()], additive_only: str | None = None
 ) -> Response:
@@ -166,7 +169,7 @@ def batch_update_members(
     return Response(status_code=202)
 
 
-@router.get("/{member_id}", summary="Show a member")
+@router.get("/{member_id}", summary="Show a member", **DOC.show())
 def get_member(
     pool_id: str, member_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None
 ) -> JSONResponse:
@@ -178,7 +181,7 @@ def get_member(
     return JSONResponse({"member": result})
 
 
-@router.put("/{member_id}", summary="Update a member")
+@router.put("/{member_id}", summary="Update a member", **DOC.update(501))
 def update_member(
     pool_id: str, member_id: str, ctx: Context, body: Annotated[MemberUpdate, Body()]
 ) -> JSONResponse:
@@ -198,7 +201,7 @@ def update_member(
     return JSONResponse({"member": result})
 
 
-@router.delete("/{member_id}", status_code=204, summary="Delete a member")
+@router.delete("/{member_id}", status_code=204, summary="Delete a member", **DOC.delete(501))
 def delete_member(pool_id: str, member_id: str, ctx: Context) -> Response:
     with session_scope(write=True) as session:
         pool = _pool(session, pool_id)

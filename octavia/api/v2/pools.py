@@ -13,6 +13,7 @@ from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.common.views import text, ts, with_tenant
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.api.v2.listeners import Alpn, Ciphers, TlsVersion
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
@@ -36,6 +37,7 @@ COLUMNS: dict[str, Any] = {
     "tls_ciphers": M.tls_ciphers,
 }
 EXTRA_FILTERS = ("healthmonitor_id",)
+DOC = responses.resource("pool", responses.Pool, "pools", [*COLUMNS, *EXTRA_FILTERS])
 
 Algorithm = Annotated[str, types.enum(*c.LB_ALGORITHMS)]
 SessionPersistenceType = Annotated[str, types.enum(*c.SESSION_PERSISTENCE_TYPES)]
@@ -155,7 +157,7 @@ def _given(spec: PoolPUT) -> dict[str, Any]:
     return changes
 
 
-@router.get("", summary="List pools")
+@router.get("", summary="List pools", **DOC.listing())
 def list_pools(request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS, EXTRA_FILTERS)
     with session_scope() as session:
@@ -191,7 +193,7 @@ def _parents(session: Session, spec: dict[str, Any]) -> tuple[models.LoadBalance
     return lb, listener
 
 
-@router.post("", status_code=201, summary="Create a pool")
+@router.post("", status_code=201, summary="Create a pool", **DOC.create(501))
 def create_pool(ctx: Context, body: Annotated[PoolCreate, Body()]) -> JSONResponse:
     spec = body.pool.model_dump()
     with session_scope(write=True) as session:
@@ -217,7 +219,7 @@ def create_pool(ctx: Context, body: Annotated[PoolCreate, Body()]) -> JSONRespon
     return JSONResponse({"pool": result}, status_code=201)
 
 
-@router.get("/{pool_id}", summary="Show a pool")
+@router.get("/{pool_id}", summary="Show a pool", **DOC.show())
 def get_pool(pool_id: str, ctx: Context, fields: Annotated[list[str] | None, Query()] = None) -> JSONResponse:
     with session_scope() as session:
         pool = load(session, pool_id)
@@ -226,7 +228,7 @@ def get_pool(pool_id: str, ctx: Context, fields: Annotated[list[str] | None, Que
     return JSONResponse({"pool": result})
 
 
-@router.put("/{pool_id}", summary="Update a pool")
+@router.put("/{pool_id}", summary="Update a pool", **DOC.update(501))
 def update_pool(pool_id: str, ctx: Context, body: Annotated[PoolUpdate, Body()]) -> JSONResponse:
     changes = _given(body.pool)
     with session_scope(write=True) as session:
@@ -246,7 +248,7 @@ def update_pool(pool_id: str, ctx: Context, body: Annotated[PoolUpdate, Body()])
     return JSONResponse({"pool": result})
 
 
-@router.delete("/{pool_id}", status_code=204, summary="Delete a pool")
+@router.delete("/{pool_id}", status_code=204, summary="Delete a pool", **DOC.delete(501))
 def delete_pool(pool_id: str, ctx: Context) -> Response:
     with session_scope(write=True) as session:
         pool = load(session, pool_id)

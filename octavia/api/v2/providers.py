@@ -12,16 +12,18 @@ from octavia_lib.api.drivers.provider_base import ProviderDriver
 from octavia.api import policy
 from octavia.api.common import listing
 from octavia.api.deps import Context
+from octavia.api.v2 import responses
 from octavia.providers import loader
 
 router = APIRouter(prefix="/lbaas/providers", tags=["providers"])
+DOC = responses.Resource("provider", responses.Named, "providers")
 
 
 def _named(entries: dict[str, str], fields: list[str]) -> list[dict[str, Any]]:
     return [listing.select_fields({"name": k, "description": v}, fields) for k, v in entries.items()]
 
 
-@router.get("", summary="List the enabled provider drivers")
+@router.get("", summary="List the enabled provider drivers", **DOC.listing(filtered=False))
 def list_providers(request: Request, ctx: Context) -> JSONResponse:
     """Only `fields` is honoured; other query parameters are ignored, as upstream."""
     policy.authorize(ctx, "provider:get_all", ctx.project_id)
@@ -43,7 +45,8 @@ def _capabilities(
     return _named(metadata, query.getlist("fields"))
 
 
-@router.get("/{provider}/flavor_capabilities", summary="Flavor metadata a provider supports")
+@router.get("/{provider}/flavor_capabilities", summary="Flavor metadata a provider supports",
+            **DOC.action(200, responses.named_list("flavor_capabilities"), 501))
 def flavor_capabilities(provider: str, request: Request, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "provider-flavor:get_all", ctx.project_id)
     items = _capabilities(request, provider, lambda d: d.get_supported_flavor_metadata)
@@ -51,7 +54,8 @@ def flavor_capabilities(provider: str, request: Request, ctx: Context) -> JSONRe
 
 
 @router.get("/{provider}/availability_zone_capabilities",
-            summary="Availability zone metadata a provider supports")
+            summary="Availability zone metadata a provider supports",
+            **DOC.action(200, responses.named_list("availability_zone_capabilities"), 501))
 def availability_zone_capabilities(provider: str, request: Request, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "provider-availability-zone:get_all", ctx.project_id)
     items = _capabilities(request, provider, lambda d: d.get_supported_availability_zone_metadata)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from octavia.api import policy
 from octavia.api.common import listing, types
 from octavia.api.deps import Context, collection_url
+from octavia.api.v2 import responses
 from octavia.common import exceptions, quotas
 from octavia.db import models
 from octavia.db.api import session_scope
@@ -31,6 +32,7 @@ COLUMNS: dict[str, Any] = {
     "project_id": M.project_id, "created_at": M.created_at,
     **{api: getattr(M, column) for api, column in API_NAMES.items()},
 }
+DOC = responses.resource("quota", responses.Quota, "quotas", COLUMNS)
 MAX_PROJECT_ID = 36
 
 if TYPE_CHECKING:
@@ -92,7 +94,7 @@ def _effective(project_id: str) -> dict[str, int]:
         return quotas.effective(session.get(M, project_id))
 
 
-@router.get("", summary="List quota records")
+@router.get("", summary="List quota records", **DOC.listing())
 def list_quotas(request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     if not any(name == "project_id" for name, _ in params.sort):
@@ -111,26 +113,27 @@ def list_quotas(request: Request, ctx: Context) -> JSONResponse:
     })
 
 
-@router.get("/defaults", summary="The deployment's default quotas")
+@router.get("/defaults", summary="The deployment's default quotas", **DOC.action(200, DOC.full_body))
 def get_defaults(ctx: Context) -> JSONResponse:
     """Both clients call this path; served as a real defaults endpoint (read-quota)."""
     policy.authorize(ctx, "quota:get_defaults", ctx.project_id)
     return JSONResponse({"quota": to_dict("defaults", dict(quotas.defaults()))})
 
 
-@router.get("/{project_id}", summary="Effective quotas of a project")
+@router.get("/{project_id}", summary="Effective quotas of a project", **DOC.action(200, DOC.full_body))
 def get_quota(project_id: str, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "quota:get_one", project_id)
     return JSONResponse({"quota": to_dict(project_id, dict(_effective(project_id)))})
 
 
-@router.get("/{project_id}/default", summary="Default quotas, for a project")
+@router.get("/{project_id}/default", summary="Default quotas, for a project",
+            **DOC.action(200, DOC.full_body))
 def get_project_defaults(project_id: str, ctx: Context) -> JSONResponse:
     policy.authorize(ctx, "quota:get_defaults", project_id)
     return JSONResponse({"quota": to_dict(project_id, dict(quotas.defaults()))})
 
 
-@router.put("/{project_id}", status_code=202, summary="Set a project's quotas")
+@router.put("/{project_id}", status_code=202, summary="Set a project's quotas", **DOC.update(status=202))
 def update_quota(
     project_id: str, ctx: Context, body: Annotated[QuotaUpdate, Body()]
 ) -> JSONResponse:
@@ -143,7 +146,8 @@ def update_quota(
     return JSONResponse({"quota": to_dict(project_id, dict(values))}, status_code=202)
 
 
-@router.delete("/{project_id}", status_code=202, summary="Reset a project's quotas to the defaults")
+@router.delete("/{project_id}", status_code=202, summary="Reset a project's quotas to the defaults",
+               **DOC.delete(status=202))
 def reset_quota(project_id: str, ctx: Context) -> Response:
     policy.authorize(ctx, "quota:delete", project_id)
     with session_scope(write=True) as session:
