@@ -29,6 +29,7 @@ NS_PREFIX = "amp-"
 NETNS_ETC = "/etc/netns"
 LOCAL_BRIDGE_PREFIX = "olb-"
 MAX_IFNAME = 15
+NEIGHBOUR_RETRANS_MS = 100
 _GUARD_TABLE = "octavia_local"
 
 
@@ -160,6 +161,10 @@ def ensure_bridge(name: str, gateway_cidrs: Iterable[str], forwarding: bool = Fa
     if not link_exists(name):
         run(["link", "add", name, "type", "bridge"])
     _sysctl(f"net.ipv6.conf.{name}.accept_dad", "0")
+    # The host asks for an address every 1 s by default while it is unanswered: a client
+    # that tries a VIP just before the amphora holds it would wait up to a second more.
+    for family in ("ipv4", "ipv6"):
+        _sysctl(f"net.{family}.neigh.{name}.retrans_time_ms", str(NEIGHBOUR_RETRANS_MS))
     if forwarding and install_forward_guard():
         _sysctl(f"net.ipv4.conf.{name}.forwarding", "1")
     run(["link", "set", name, "up"])
