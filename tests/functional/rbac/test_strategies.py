@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -178,12 +179,16 @@ def test_policy_file_overrides_one_rule(testing: ApiClient, policy_file: Path) -
 
 
 def test_policy_file_edits_are_picked_up_while_running(testing: ApiClient, policy_file: Path) -> None:
+    """No restart: decisions are reused for at most policy.DECISION_TTL, then re-read."""
     auditor = {"X-Project-Id": "p1", "X-Roles": "auditor"}
     assert testing.get(PROVIDERS, headers=auditor).status_code == 403
     policy_file.write_text('"os_load-balancer_api:provider:get_all": "role:auditor"\n')
     stat = policy_file.stat()
     os.utime(policy_file, (stat.st_atime + 5, stat.st_mtime + 5))
-    assert testing.get(PROVIDERS, headers=auditor).status_code == 200
+    deadline = time.monotonic() + policy.DECISION_TTL + 2
+    while testing.get(PROVIDERS, headers=auditor).status_code != 200:
+        assert time.monotonic() < deadline, "policy file edit never took effect"
+        time.sleep(0.05)
 
 
 def test_policy_file_overrides_a_building_block(testing: ApiClient, policy_file: Path) -> None:
