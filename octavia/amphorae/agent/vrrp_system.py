@@ -6,7 +6,7 @@
   only reports to the root network namespace.
 - Non-local binds, so that the BACKUP's HAProxy listens on a VIP it does not hold.
   The agent only changes them in the amphora's own network namespace, never the
-  host's (an agent in the initial namespace must find them set already).
+  host's (an agent outside an `ip netns` namespace must find them set already).
 - The VIP addresses named in keepalived.conf, for removing them when keepalived was
   killed without its clean stop (it would otherwise leave them on this amphora while
   the peer takes them too).
@@ -30,6 +30,7 @@ from octavia.amphorae.keepalived.layout import VrrpPaths
 
 LOG = logging.getLogger(__name__)
 
+NETNS_RUN_DIR = "/run/netns"
 NONLOCAL_BIND_SYSCTLS = ("/proc/sys/net/ipv4/ip_nonlocal_bind", "/proc/sys/net/ipv6/ip_nonlocal_bind")
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./-]+$")
 _SIOCGIFFLAGS = 0x8913
@@ -68,16 +69,25 @@ def write_check_script(paths: VrrpPaths, base_path: str) -> None:
     write_atomically(paths.check_script, CHECK_SCRIPT.format(base_path=base_path).encode(), mode=0o755)
 
 
-def _in_initial_namespace() -> bool:
+def _in_named_namespace() -> bool:
+    """Whether this process runs in a namespace made with `ip netns` (an amphora's own),
+    rather than in the host's (or an unknown) network namespace."""
     try:
-        return os.stat("/proc/self/ns/net").st_ino == os.stat("/proc/1/ns/net").st_ino
+        own = os.stat("/proc/self/ns/net")
+        names = os.listdir(NETNS_RUN_DIR)
     except OSError:
-        return True
+        return False
+    for name in names:
+        with contextlib.suppress(OSError):
+            found = os.stat(os.path.join(NETNS_RUN_DIR, name))
+            if (found.st_dev, found.st_ino) == (own.st_dev, own.st_ino):
+                return True
+    return False
 
 
 def enable_nonlocal_bind() -> None:
     """Set the non-local bind sysctls in this amphora's namespace (see module doc)."""
-    initial = _in_initial_namespace()
+    own_namespace = _in_named_namespace()
     for path in NONLOCAL_BIND_SYSCTLS:
         try:
             with open(path) as handle:
@@ -85,9 +95,9 @@ def enable_nonlocal_bind() -> None:
                     continue
         except FileNotFoundError:
             continue  # no IPv6 in this kernel
-        if initial:
+        if not own_namespace:
             raise VrrpSystemError(
-                f"{path} is 0 and this agent runs in the host's network namespace: set it to 1 "
+                f"{path} is 0 and this agent does not run in an amphora namespace: set it to 1 "
                 "on the amphora (the BACKUP's HAProxy must bind VIPs it does not hold)"
             )
         with open(path, "w") as handle:

@@ -3,8 +3,10 @@ amphora of a pair.
 
 Each amphora's values live in the flow store under a prefix (`master_amphora_id`,
 `backup_vip_plug`, ...), so the single-amphora tasks are reused by rebinding their
-arguments. Both amphorae start keepalived as BACKUP; the MASTER role's higher priority
-wins the first election, and the flow ends once an amphora holds the VIP.
+arguments. Both amphorae run keepalived from the BACKUP state (see
+`octavia.amphorae.keepalived.render`); priorities differ by too little skew time to
+decide an election between two keepalived started together, so the MASTER's starts
+first and takes the VIP alone, then the BACKUP's starts and finds it there.
 """
 
 from __future__ import annotations
@@ -78,8 +80,12 @@ def create_pair_flow() -> linear_flow.Flow:
     )
     flow.add(*(_plug(prefix) for prefix in prefixes))
     flow.add(*(_configure(prefix) for prefix in prefixes))
-    flow.add(*(_start(prefix) for prefix in prefixes))
-    return flow.add(vrrp_tasks.WaitForVipHolder(name="wait-vip-holder"))
+    master, backup = prefixes
+    return flow.add(
+        _start(master),
+        vrrp_tasks.WaitForVipHolder(name="wait-vip-holder"),
+        _start(backup),
+    )
 
 
 def failover_flow(old_amphora_id: str, prefix: str = "replacement") -> linear_flow.Flow:

@@ -131,12 +131,13 @@ def retire_pair_amphora(lb_id: str, amphora_id: str) -> None:
             LOG.info("keepalived of amphora %s not stopped through its agent (%s); deleting it",
                      amphora_id, exc)
         compute_id = amp.compute_id
-        if compute_id:
-            drivers.compute().delete(compute_id)
-        try:
+    if compute_id:
+        drivers.compute().delete(compute_id)
+    try:
+        with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id, write=True) as amp:
             drivers.network().unplug_vip(lb, amp)
-        except Exception:
-            LOG.exception("Unplugging the VIP of amphora %s failed; it is deleted anyway", amphora_id)
+    except Exception:
+        LOG.exception("Unplugging the VIP of amphora %s failed; it is deleted anyway", amphora_id)
     store.update_amphora(amphora_id, status=c.DELETED)
 
 
