@@ -34,6 +34,8 @@ COLUMNS: dict[str, Any] = {
     "admin_state_up": M.enabled, "created_at": M.created_at, "updated_at": M.updated_at,
     "protocol": M.protocol, "protocol_port": M.protocol_port, "connection_limit": M.connection_limit,
     "default_pool_id": M.default_pool_id, "loadbalancer_id": M.load_balancer_id,
+    # openstacksdk filters by the storage name, which upstream's filter_by accepts too.
+    "load_balancer_id": M.load_balancer_id,
     "default_tls_container_ref": M.default_tls_container_ref,
     "client_ca_tls_container_ref": M.client_ca_tls_container_ref,
     "client_authentication": M.client_authentication,
