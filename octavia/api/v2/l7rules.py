@@ -38,6 +38,8 @@ COLUMNS: dict[str, Any] = {
     "key": M.key, "value": M.value, "invert": M.invert, "admin_state_up": M.enabled,
     "provisioning_status": M.provisioning_status, "operating_status": M.operating_status,
     "created_at": M.created_at, "updated_at": M.updated_at,
+    # openstacksdk sends the policy id as a filter under its storage name; upstream accepts it.
+    "l7policy_id": M.l7policy_id,
 }
 DOC = responses.resource("rule", responses.L7Rule, "rules", COLUMNS)
 
