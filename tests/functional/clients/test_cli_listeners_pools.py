@@ -28,9 +28,9 @@ def test_listener_lifecycle(cli, http, lb, name):
     )
     assert listener["provisioning_status"] == "ACTIVE" and listener["protocol_port"] == 8080
     assert listener["connection_limit"] == 100 and listener["timeout_client_data"] == 1000
-    assert listener["insert_headers"] == "X-Forwarded-For=true"
-    assert listener["allowed_cidrs"] == "10.0.0.0/8\n192.0.2.0/24"
-    assert listener["loadbalancers"] == lb["id"] and listener["project_id"] == PROJECT
+    assert listener["insert_headers"] == {"X-Forwarded-For": "true"}
+    assert listener["allowed_cidrs"] == ["10.0.0.0/8", "192.0.2.0/24"]
+    assert listener["loadbalancers"] == [{"id": lb["id"]}] and listener["project_id"] == PROJECT
 
     assert cli.json("listener show", name)["id"] == listener["id"]
 
@@ -79,7 +79,7 @@ def test_pool_lifecycle(cli, http, lb, name):
     assert pool["provisioning_status"] == "ACTIVE" and pool["lb_algorithm"] == "LEAST_CONNECTIONS"
     assert pool["session_persistence"]["type"] == "APP_COOKIE"
     assert pool["session_persistence"]["cookie_name"] == "chip"
-    assert pool["loadbalancers"] == lb["id"]
+    assert pool["loadbalancers"] == [{"id": lb["id"]}]
 
     listed = cli.json("pool list", "--loadbalancer", lb["id"], "--tags", "pool")
     assert pool["id"] in [row["id"] for row in listed]
@@ -159,7 +159,7 @@ def test_health_monitor_lifecycle(cli, http, lb, name):
     assert (hm["delay"], hm["timeout"], hm["max_retries"], hm["max_retries_down"]) == (5, 3, 2, 4)
     assert (hm["url_path"], hm["expected_codes"], hm["http_method"]) == ("/health", "200,201", "HEAD")
     assert hm["http_version"] == 1.1 and hm["domain_name"] == "example.com"
-    assert hm["pools"] == pool["id"]
+    assert hm["pools"] == [{"id": pool["id"]}]
     assert cli.json("pool show", pool["id"])["healthmonitor_id"] == hm["id"]
 
     rows = cli.json("healthmonitor list", "--tags", "hm")

@@ -109,10 +109,11 @@ def test_amphorae(sdk, http, service, name):
         assert replacement.id != amphora.id
         assert lbs.find_amphora(amphora.id) is None
 
-        with pytest.raises(sdk_exceptions.ConflictException, match="immutable"):
-            lbs.delete(f"/octavia/amphorae/{replacement.id}", raise_exc=True)
+        # The SDK has no amphora delete; its proxy's REST call reaches the same endpoint the CLI uses.
+        refused = lbs.delete(f"/octavia/amphorae/{replacement.id}")
+        assert refused.status_code == 409 and "is immutable" in refused.json()["faultstring"]
         force_amphora_status(service, replacement.id, "ERROR")
-        lbs.delete(f"/octavia/amphorae/{replacement.id}", raise_exc=True)
+        assert lbs.delete(f"/octavia/amphorae/{replacement.id}").status_code == 204
         http.wait(f"/v2/octavia/amphorae/{replacement.id}", "amphora", status="DELETED")
     finally:
         lbs.delete_load_balancer(lb.id, cascade=True)

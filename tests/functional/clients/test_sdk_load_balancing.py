@@ -136,10 +136,11 @@ def test_children_and_cascade_delete(sdk, http, name):
     assert (rule.type, rule.compare_type, rule.rule_value) == ("HOST_NAME", "ENDS_WITH", ".example.org")
     assert [r.id for r in lbs.l7_rules(policy, type="HOST_NAME")] == [rule.id]
     lbs.update_l7_rule(rule, policy, rule_value="example.net", compare_type="EQUAL_TO")
-    lbs.update_l7_policy(policy.id, position=1, redirect_http_code=308)
+    _settled(sdk, lb.id)
+    lbs.update_l7_policy(policy.id, position=1, redirect_url="https://example.net/")
     _settled(sdk, lb.id)
     assert lbs.get_l7_rule(rule.id, policy).rule_value == "example.net"
-    assert lbs.get_l7_policy(policy.id).redirect_http_code == 308
+    assert lbs.get_l7_policy(policy.id).redirect_url == "https://example.net/"
 
     # Deletes bottom-up with the SDK, then a cascade for the rest.
     lbs.delete_l7_rule(rule, policy)
@@ -170,9 +171,10 @@ def test_errors_carry_the_faultstring(sdk, name):
     lb = lbs.create_load_balancer(name=name, project_id=PROJECT, vip_subnet_id=SUBNET)
     _settled(sdk, lb.id)
     lbs.create_listener(load_balancer_id=lb.id, protocol="TCP", protocol_port=99)
-    # The load balancer is locked while the listener is being built.
-    with pytest.raises(sdk_exceptions.ConflictException, match="Invalid state|immutable"):
-        lbs.update_load_balancer(lb.id, name="busy")
     _settled(sdk, lb.id)
+    with pytest.raises(sdk_exceptions.ConflictException, match="already"):
+        lbs.create_listener(load_balancer_id=lb.id, protocol="TCP", protocol_port=99)
+    with pytest.raises(sdk_exceptions.BadRequestException, match="lb_algorithm"):
+        lbs.create_pool(loadbalancer_id=lb.id, protocol="TCP", lb_algorithm="FASTEST")
     lbs.delete_load_balancer(lb.id, cascade=True)
     lbs.wait_for_delete(lb, **FAST)
