@@ -186,25 +186,22 @@ def destroy_namespace(amphora_id: str) -> None:
     netns.run(["netns", "delete", name], check=False)
 
 
+def healthy_pair(aio: AllInOne, lb_id: str, vip: str, gone: str | None) -> list[str] | None:
+    """The amphora ids, VIP holder first, when the LB is ACTIVE with two ALLOCATED
+    amphorae (without `gone`), one holding the VIP, both running keepalived."""
+    if aio.lb(lb_id)["provisioning_status"] != "ACTIVE":
+        return None
+    amphorae = aio.amphorae(lb_id)
+    ids = [a["id"] for a in amphorae if a["status"] == "ALLOCATED"]
+    if len(amphorae) != 2 or len(ids) != 2 or gone in ids:
+        return None
+    holders = vip_holders(ids, vip)
+    if len(holders) != 1 or not all(keepalived_pids(aio.state_path / "amphorae" / i) for i in ids):
+        return None
+    return holders + [i for i in ids if i not in holders]
+
+
 def wait_pair(aio: AllInOne, lb_id: str, vip: str, gone: str | None, timeout: float = 30.0) -> list[str]:
-    """LB ACTIVE with two ALLOCATED amphorae (without `gone`), one holding the VIP, both
-    running keepalived. Returns the amphora ids, VIP holder first."""
-    found: list[str] = []
-
-    def healthy() -> bool:
-        if aio.lb(lb_id)["provisioning_status"] != "ACTIVE":
-            return False
-        amphorae = aio.amphorae(lb_id)
-        ids = [a["id"] for a in amphorae if a["status"] == "ALLOCATED"]
-        if len(amphorae) != 2 or len(ids) != 2 or gone in ids:
-            return False
-        holders = vip_holders(ids, vip)
-        if len(holders) != 1 or not all(keepalived_pids(aio.state_path / "amphorae" / i) for i in ids):
-            return False
-        found[:] = holders + [i for i in ids if i not in holders]
-        return True
-
-    assert wait_for(healthy, timeout, interval=0.1), (
-        f"pair of {lb_id} not healthy: {aio.amphorae(lb_id)}\n{aio.log_tail()}"
-    )
-    return found
+    found = wait_for(lambda: healthy_pair(aio, lb_id, vip, gone), timeout, interval=0.1)
+    assert found, f"pair of {lb_id} not healthy: {aio.amphorae(lb_id)}\n{aio.log_tail()}"
+    return list(found)
