@@ -14,8 +14,16 @@ HMS = "/v2/lbaas/healthmonitors"
 
 
 def hm_body(pool: dict, **fields: Any) -> dict[str, Any]:
-    return {"healthmonitor": {"pool_id": pool["id"], "type": "HTTP", "delay": 5, "timeout": 3,
-                              "max_retries": 2, **fields}}
+    return {
+        "healthmonitor": {
+            "pool_id": pool["id"],
+            "type": "HTTP",
+            "delay": 5,
+            "timeout": 3,
+            "max_retries": 2,
+            **fields,
+        }
+    }
 
 
 def add_hm(api: Any, lb: dict, pool: dict, **fields: Any) -> dict:
@@ -63,8 +71,17 @@ def test_create_coerces_strings_and_keeps_http_fields_null_for_tcp(api, tree):
 
 def test_create_http_version_and_domain(api, tree):
     lb, _, pool = tree
-    hm = add_hm(api, lb, pool, type="HTTPS", http_version="1.1", domain_name="www.example.com",
-                http_method="HEAD", url_path="/health?x=1", expected_codes="200-204")
+    hm = add_hm(
+        api,
+        lb,
+        pool,
+        type="HTTPS",
+        http_version="1.1",
+        domain_name="www.example.com",
+        http_method="HEAD",
+        url_path="/health?x=1",
+        expected_codes="200-204",
+    )
     assert hm["http_version"] == 1.1 and hm["domain_name"] == "www.example.com"
     assert (hm["http_method"], hm["url_path"], hm["expected_codes"]) == ("HEAD", "/health?x=1", "200-204")
 
@@ -96,7 +113,8 @@ def test_pool_id_missing_null_unknown(api, tree):
     resp = api.post(HMS, json=body)
     assert resp.status_code == 400
     assert resp.json()["faultstring"] == (
-        "Invalid input for field/attribute pool_id. Value: 'None'. Mandatory field missing.")
+        "Invalid input for field/attribute pool_id. Value: 'None'. Mandatory field missing."
+    )
     body["healthmonitor"]["pool_id"] = None
     resp = api.post(HMS, json=body)
     assert resp.status_code == 404 and resp.json()["faultstring"] == "Pool None not found."
@@ -109,37 +127,60 @@ def test_pool_id_missing_null_unknown(api, tree):
     "fields, fault",
     [
         ({"type": "http"}, "Invalid input for field/attribute type. Value: 'http'. Value should be one of:"),
-        ({"delay": -1}, "Invalid input for field/attribute delay. Value: '-1'. "
-                        "Value should be greater or equal to 0"),
+        (
+            {"delay": -1},
+            "Invalid input for field/attribute delay. Value: '-1'. Value should be greater or equal to 0",
+        ),
         ({"timeout": "x"}, "Invalid input for field/attribute timeout. Value: 'x'."),
         ({"max_retries": 0}, "Value should be greater or equal to 1"),
         ({"max_retries": 11}, "Value should be lower or equal to 10"),
-        ({"max_retries_down": 11}, "Invalid input for field/attribute max_retries_down. Value: '11'. "
-                                   "Value should be lower or equal to 10"),
+        (
+            {"max_retries_down": 11},
+            "Invalid input for field/attribute max_retries_down. Value: '11'. "
+            "Value should be lower or equal to 10",
+        ),
         ({"http_method": "FETCH"}, "Invalid input for field/attribute http_method. Value: 'FETCH'."),
-        ({"url_path": "https://openstack.org"},
-         "Invalid input for field/attribute url_path. Value: 'https://openstack.org'. "
-         "Value must be a valid URL Path string"),
+        (
+            {"url_path": "https://openstack.org"},
+            "Invalid input for field/attribute url_path. Value: 'https://openstack.org'. "
+            "Value must be a valid URL Path string",
+        ),
         ({"url_path": "health"}, "Value must be a valid URL Path string"),
         ({"url_path": "/a b"}, "Value must be a valid URL Path string"),
-        ({"expected_codes": "20x"}, "Invalid input for field/attribute expected_codes. Value: '20x'. "
-                                    "Value should match the pattern"),
+        (
+            {"expected_codes": "20x"},
+            "Invalid input for field/attribute expected_codes. Value: '20x'. Value should match the pattern",
+        ),
         ({"expected_codes": "200-"}, "Value should match the pattern"),
-        ({"http_version": 2.0}, "Invalid input for field/attribute http_version. Value: '2.0'. "
-                                "Value should be one of: 1.0, 1.1"),
+        (
+            {"http_version": 2.0},
+            "Invalid input for field/attribute http_version. Value: '2.0'. Value should be one of: 1.0, 1.1",
+        ),
         ({"http_version": 1.1, "domain_name": "-bad-"}, "Invalid input for field/attribute domain_name."),
-        ({"domain_name": "example.com"},
-         "Validation failure: 'http_version' must be specified when 'domain_name' is provided."),
-        ({"http_version": 1.0, "domain_name": "example.com"},
-         "http_version 1.0 is not a valid option for health monitors HTTP 1.1 domain name health check"),
-        ({"type": "TCP", "http_method": "GET"},
-         "http_method is not a valid option for health monitors of type TCP"),
-        ({"type": "PING", "url_path": "/"},
-         "url_path is not a valid option for health monitors of type PING"),
-        ({"type": "TLS-HELLO", "expected_codes": "200"},
-         "expected_codes is not a valid option for health monitors of type TLS-HELLO"),
-        ({"type": "UDP-CONNECT"},
-         "Validation failure: The UDP-CONNECT type is only supported for pools of type UDP/SCTP."),
+        (
+            {"domain_name": "example.com"},
+            "Validation failure: 'http_version' must be specified when 'domain_name' is provided.",
+        ),
+        (
+            {"http_version": 1.0, "domain_name": "example.com"},
+            "http_version 1.0 is not a valid option for health monitors HTTP 1.1 domain name health check",
+        ),
+        (
+            {"type": "TCP", "http_method": "GET"},
+            "http_method is not a valid option for health monitors of type TCP",
+        ),
+        (
+            {"type": "PING", "url_path": "/"},
+            "url_path is not a valid option for health monitors of type PING",
+        ),
+        (
+            {"type": "TLS-HELLO", "expected_codes": "200"},
+            "expected_codes is not a valid option for health monitors of type TLS-HELLO",
+        ),
+        (
+            {"type": "UDP-CONNECT"},
+            "Validation failure: The UDP-CONNECT type is only supported for pools of type UDP/SCTP.",
+        ),
         ({"type": "SCTP"}, "Validation failure: The SCTP type is only supported for pools of type UDP/SCTP."),
         ({"bogus": 1}, "Unknown attribute for argument healthmonitor: bogus"),
         ({"name": "n" * 256}, "Value should have a maximum character requirement of 255"),
@@ -160,12 +201,14 @@ def test_udp_pool_rules(api):
     assert resp.status_code == 400
     assert resp.json()["faultstring"] == (
         "Validation failure: The associated pool protocol is UDP, so only a "
-        "UDP-CONNECT/SCTP/TCP/HTTP health monitor is supported.")
+        "UDP-CONNECT/SCTP/TCP/HTTP health monitor is supported."
+    )
     resp = api.post(HMS, json=hm_body(pool, type="UDP-CONNECT", delay=2))
     assert resp.status_code == 400
     assert resp.json()["faultstring"] == (
         "Validation failure: The request delay value 2 should be larger than 3 for "
-        "UDP-CONNECT health monitor type.")
+        "UDP-CONNECT health monitor type."
+    )
     hm = add_hm(api, lb, pool, type="UDP-CONNECT", delay=3)
     resp = api.put(f"{HMS}/{hm['id']}", json={"healthmonitor": {"delay": 1}})
     assert resp.status_code == 400 and "should be larger than 3" in resp.json()["faultstring"]
@@ -184,23 +227,51 @@ def test_ping_can_be_disabled(api, tree, overrides):
 
 def test_update_and_null_semantics(api, tree):
     lb, _, pool = tree
-    hm = add_hm(api, lb, pool, max_retries_down=5, http_method="POST", url_path="/x",
-                expected_codes="201", tags=["t"])
+    hm = add_hm(
+        api, lb, pool, max_retries_down=5, http_method="POST", url_path="/x", expected_codes="201", tags=["t"]
+    )
     url = f"{HMS}/{hm['id']}"
-    resp = api.put(url, json={"healthmonitor": {"delay": 9, "max_retries": 4, "name": "n",
-                                                "http_version": 1.1, "domain_name": "a.example"}})
+    resp = api.put(
+        url,
+        json={
+            "healthmonitor": {
+                "delay": 9,
+                "max_retries": 4,
+                "name": "n",
+                "http_version": 1.1,
+                "domain_name": "a.example",
+            }
+        },
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()["healthmonitor"]
     assert body["provisioning_status"] == "PENDING_UPDATE"
     assert (body["delay"], body["max_retries"], body["name"], body["domain_name"]) == (9, 4, "n", "a.example")
     api.wait_lb(lb["id"])
     api.wait_for(url, "healthmonitor")
-    resp = api.put(url, json={"healthmonitor": {
-        "max_retries_down": None, "http_method": None, "url_path": None, "expected_codes": None,
-        "name": None, "admin_state_up": None, "tags": None, "domain_name": None, "http_version": None}})
+    resp = api.put(
+        url,
+        json={
+            "healthmonitor": {
+                "max_retries_down": None,
+                "http_method": None,
+                "url_path": None,
+                "expected_codes": None,
+                "name": None,
+                "admin_state_up": None,
+                "tags": None,
+                "domain_name": None,
+                "http_version": None,
+            }
+        },
+    )
     body = resp.json()["healthmonitor"]
     assert (body["max_retries_down"], body["http_method"], body["url_path"], body["expected_codes"]) == (
-        3, "GET", "/", "200")
+        3,
+        "GET",
+        "/",
+        "200",
+    )
     assert body["name"] == "" and body["admin_state_up"] is False and body["tags"] == ["t"]
     assert body["http_version"] is None and body["domain_name"] is None
     api.wait_lb(lb["id"])
@@ -214,11 +285,18 @@ def test_update_and_null_semantics(api, tree):
         ({"timeout": None}, "None is not a valid option for timeout"),
         ({"max_retries": None}, "None is not a valid option for max_retries"),
         ({"type": "TCP"}, "Unknown attribute for argument healthmonitor: type"),
-        ({"pool_id": str(uuid.uuid4())}, "Unknown attribute for argument healthmonitor: pool_id"),
-        ({"domain_name": "a.example"},
-         "Validation failure: 'http_version' must be specified when 'domain_name' is provided."),
-        ({"http_version": 1.0, "domain_name": "a.example"},
-         "http_version 1.0 is not a valid option for health monitors HTTP 1.1 domain name health check"),
+        (
+            {"pool_id": "6c8f3c52-4f3e-4a53-9a8e-0d1f7b6b2a10"},
+            "Unknown attribute for argument healthmonitor: pool_id",
+        ),
+        (
+            {"domain_name": "a.example"},
+            "Validation failure: 'http_version' must be specified when 'domain_name' is provided.",
+        ),
+        (
+            {"http_version": 1.0, "domain_name": "a.example"},
+            "http_version 1.0 is not a valid option for health monitors HTTP 1.1 domain name health check",
+        ),
         ({"url_path": "//host/x"}, "Value must be a valid URL Path string"),
     ],
 )
@@ -233,7 +311,8 @@ def test_update_rejects_bad_input(api, tree, fields, fault):
 
 
 @pytest.mark.parametrize(
-    "field", ["http_method", "url_path", "expected_codes", "http_version", "domain_name"])
+    "field", ["http_method", "url_path", "expected_codes", "http_version", "domain_name"]
+)
 def test_update_of_non_http_monitor_refuses_http_fields_even_null(api, tree, field):
     lb, _, pool = tree
     hm = add_hm(api, lb, pool, type="TCP")
@@ -311,8 +390,10 @@ def test_rbac_scoping_and_quota(api, tree, testing_auth):
     admin = {"X-Project-Id": other, "X-Roles": "admin"}
     assert api.post(HMS, json=hm_body(pool), headers=reader).status_code == 403
     assert api.post(HMS, json=hm_body(pool), headers=stranger).status_code == 403
-    assert api.put(f"/v2/lbaas/quotas/{owner}", json={"quota": {"health_monitor": 0}},
-                   headers=admin).status_code == 202
+    assert (
+        api.put(f"/v2/lbaas/quotas/{owner}", json={"quota": {"health_monitor": 0}}, headers=admin).status_code
+        == 202
+    )
     resp = api.post(HMS, json=hm_body(pool))
     assert resp.status_code == 403
     assert resp.json()["faultstring"] == "Quota has been met for resources: Health Monitor"

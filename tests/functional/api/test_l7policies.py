@@ -17,16 +17,20 @@ def make_listener(
     api: Any, protocol: str = "HTTP", lb: dict | None = None, port: int = 80
 ) -> tuple[dict, dict]:
     lb = lb or api.create_lb()
-    resp = api.post("/v2/lbaas/listeners", json={"listener": {
-        "loadbalancer_id": lb["id"], "protocol": protocol, "protocol_port": port}})
+    resp = api.post(
+        "/v2/lbaas/listeners",
+        json={"listener": {"loadbalancer_id": lb["id"], "protocol": protocol, "protocol_port": port}},
+    )
     assert resp.status_code == 201, resp.text
     api.wait_lb(lb["id"])
     return lb, resp.json()["listener"]
 
 
 def make_lb_pool(api: Any, lb: dict, protocol: str = "HTTP") -> dict:
-    resp = api.post("/v2/lbaas/pools", json={"pool": {
-        "loadbalancer_id": lb["id"], "protocol": protocol, "lb_algorithm": "ROUND_ROBIN"}})
+    resp = api.post(
+        "/v2/lbaas/pools",
+        json={"pool": {"loadbalancer_id": lb["id"], "protocol": protocol, "lb_algorithm": "ROUND_ROBIN"}},
+    )
     assert resp.status_code == 201, resp.text
     api.wait_lb(lb["id"])
     return resp.json()["pool"]
@@ -58,9 +62,19 @@ def site(api: Any) -> tuple[dict, dict]:
 
 def test_create_reject_and_become_active(api, site):
     lb, listener = site
-    resp = api.post(POLICIES, json={"l7policy": {
-        "listener_id": listener["id"], "action": "REJECT", "name": "deny", "tags": ["x"],
-        "redirect_http_code": 301, "project_id": "ignored"}})
+    resp = api.post(
+        POLICIES,
+        json={
+            "l7policy": {
+                "listener_id": listener["id"],
+                "action": "REJECT",
+                "name": "deny",
+                "tags": ["x"],
+                "redirect_http_code": 301,
+                "project_id": "ignored",
+            }
+        },
+    )
     assert resp.status_code == 201, resp.text
     pol = resp.json()["l7policy"]
     assert pol["provisioning_status"] == "PENDING_CREATE" and pol["operating_status"] == "OFFLINE"
@@ -70,7 +84,8 @@ def test_create_reject_and_become_active(api, site):
     assert active["operating_status"] == "ONLINE" and active["updated_at"] is not None
     api.wait_lb(lb["id"])
     assert api.get(f"/v2/lbaas/listeners/{listener['id']}").json()["listener"]["l7policies"] == [
-        {"id": pol["id"]}]
+        {"id": pol["id"]}
+    ]
     assert api.get(f"/v2.0/lbaas/l7policies/{pol['id']}").json()["l7policy"]["name"] == "deny"
 
 
@@ -78,12 +93,19 @@ def test_redirect_actions_and_http_code_defaults(api, site):
     lb, listener = site
     to_url = add_policy(api, lb, listener, action="REDIRECT_TO_URL", redirect_url="https://example.com/x")
     assert to_url["redirect_http_code"] == 302 and to_url["redirect_url"] == "https://example.com/x"
-    prefix = add_policy(api, lb, listener, action="REDIRECT_PREFIX", redirect_prefix="http://a.example",
-                        redirect_http_code="308")
+    prefix = add_policy(
+        api,
+        lb,
+        listener,
+        action="REDIRECT_PREFIX",
+        redirect_prefix="http://a.example",
+        redirect_http_code="308",
+    )
     assert prefix["redirect_http_code"] == 308 and prefix["redirect_prefix"] == "http://a.example"
     pool = make_lb_pool(api, lb)
-    to_pool = add_policy(api, lb, listener, action="REDIRECT_TO_POOL", redirect_pool_id=pool["id"],
-                         redirect_http_code=301)
+    to_pool = add_policy(
+        api, lb, listener, action="REDIRECT_TO_POOL", redirect_pool_id=pool["id"], redirect_http_code=301
+    )
     assert to_pool["redirect_pool_id"] == pool["id"] and to_pool["redirect_http_code"] is None
     # REJECT wins over redirect fields sent with it: they are cleared, as upstream.
     reject = add_policy(api, lb, listener, action="REJECT", redirect_url="http://b.example")
@@ -107,43 +129,73 @@ def test_create_locks_listener(api, site, driver_agent):
     "fields, fault",
     [
         ({"action": None}, "Invalid input for field/attribute action."),
-        ({"action": "reject"},
-         "Invalid input for field/attribute action. Value: 'reject'. Value should be one of:"),
+        (
+            {"action": "reject"},
+            "Invalid input for field/attribute action. Value: 'reject'. Value should be one of:",
+        ),
         ({"action": "REDIRECT_TO_URL"}, "Invalid L7 Policy arguments: redirect_url must not be None"),
         ({"action": "REDIRECT_PREFIX"}, "Invalid L7 Policy arguments: redirect_prefix must not be None"),
-        ({"action": "REDIRECT_TO_POOL"},
-         "Invalid L7 Policy arguments: redirect_pool_id or redirect_pool must not be None"),
-        ({"action": "REDIRECT_TO_POOL", "redirect_pool_id": str(uuid.uuid4()),
-          "redirect_url": "http://a.b"},
-         "Invalid L7 Policy arguments: Cannot specify redirect_pool_id and redirect_url or redirect_prefix "
-         "at the same time"),
-        ({"action": "REDIRECT_TO_URL", "redirect_url": "bad url"},
-         "Invalid input for field/attribute redirect_url. Value: 'bad url'. "
-         "Value must be a valid URL string"),
+        (
+            {"action": "REDIRECT_TO_POOL"},
+            "Invalid L7 Policy arguments: redirect_pool_id or redirect_pool must not be None",
+        ),
+        (
+            {
+                "action": "REDIRECT_TO_POOL",
+                "redirect_pool_id": "6c8f3c52-4f3e-4a53-9a8e-0d1f7b6b2a10",
+                "redirect_url": "http://a.b",
+            },
+            "Invalid L7 Policy arguments: Cannot specify redirect_pool_id and redirect_url or "
+            "redirect_prefix at the same time",
+        ),
+        (
+            {"action": "REDIRECT_TO_URL", "redirect_url": "bad url"},
+            "Invalid input for field/attribute redirect_url. Value: 'bad url'. "
+            "Value must be a valid URL string",
+        ),
         ({"action": "REDIRECT_TO_URL", "redirect_url": "bad-url"}, "Value must be a valid URL string"),
-        ({"action": "REDIRECT_TO_URL", "redirect_url": "ftp://example.com"},
-         "Value must be a valid URL string"),
+        (
+            {"action": "REDIRECT_TO_URL", "redirect_url": "ftp://example.com"},
+            "Value must be a valid URL string",
+        ),
         ({"action": "REDIRECT_TO_URL", "redirect_url": "http://"}, "Value must be a valid URL string"),
-        ({"action": "REDIRECT_TO_URL", "redirect_url": "http://a.example/x y"},
-         "Value must be a valid URL string"),
-        ({"action": "REDIRECT_PREFIX", "redirect_prefix": "example.com"},
-         "Invalid input for field/attribute redirect_prefix. Value: 'example.com'."),
-        ({"action": "REDIRECT_TO_URL", "redirect_url": "http://a.example", "redirect_http_code": 1},
-         "Invalid input for field/attribute redirect_http_code. Value: '1'. "
-         "Value should be one of: 301, 302, 303, 307, 308"),
-        ({"action": "REDIRECT_TO_URL", "redirect_url": "http://a.example", "redirect_http_code": ""},
-         "redirect_http_code"),
-        ({"action": "REDIRECT_TO_URL", "redirect_url": "http://a.example",
-          "redirect_http_code": "HTTPCODE"},
-         "redirect_http_code"),
-        ({"position": 0}, "Invalid input for field/attribute position. Value: '0'. "
-                          "Value should be greater or equal to 1"),
+        (
+            {"action": "REDIRECT_TO_URL", "redirect_url": "http://a.example/x y"},
+            "Value must be a valid URL string",
+        ),
+        (
+            {"action": "REDIRECT_PREFIX", "redirect_prefix": "example.com"},
+            "Invalid input for field/attribute redirect_prefix. Value: 'example.com'.",
+        ),
+        (
+            {"action": "REDIRECT_TO_URL", "redirect_url": "http://a.example", "redirect_http_code": 1},
+            "Invalid input for field/attribute redirect_http_code. Value: '1'. "
+            "Value should be one of: 301, 302, 303, 307, 308",
+        ),
+        (
+            {"action": "REDIRECT_TO_URL", "redirect_url": "http://a.example", "redirect_http_code": ""},
+            "redirect_http_code",
+        ),
+        (
+            {
+                "action": "REDIRECT_TO_URL",
+                "redirect_url": "http://a.example",
+                "redirect_http_code": "HTTPCODE",
+            },
+            "redirect_http_code",
+        ),
+        (
+            {"position": 0},
+            "Invalid input for field/attribute position. Value: '0'. Value should be greater or equal to 1",
+        ),
         ({"position": 2147483648}, "Value should be lower or equal to 2147483647"),
         ({"name": "n" * 256}, "Value should have a maximum character requirement of 255"),
         ({"bogus": True}, "Unknown attribute for argument l7policy: bogus"),
         ({"redirect_pool": {"name": "p"}}, "redirect_pool"),
-        ({"rules": [{"type": "PATH", "compare_type": "REGEX", "value": "bad string\\"}]},
-         "Error parsing L7Rule: Unable to parse regular expression:"),
+        (
+            {"rules": [{"type": "PATH", "compare_type": "REGEX", "value": "bad string\\"}]},
+            "Error parsing L7Rule: Unable to parse regular expression:",
+        ),
     ],
 )
 def test_create_rejects_bad_input(api, site, fields, fault):
@@ -162,7 +214,8 @@ def test_listener_and_redirect_pool_checks(api, site):
     resp = api.post(POLICIES, json={"l7policy": body})
     assert resp.status_code == 400
     assert resp.json()["faultstring"] == (
-        "Invalid input for field/attribute listener_id. Value: 'None'. Mandatory field missing.")
+        "Invalid input for field/attribute listener_id. Value: 'None'. Mandatory field missing."
+    )
     missing = str(uuid.uuid4())
     resp = api.post(POLICIES, json={"l7policy": {**body, "listener_id": missing}})
     assert resp.status_code == 404 and resp.json()["faultstring"] == f"Listener {missing} not found."
@@ -176,7 +229,8 @@ def test_listener_and_redirect_pool_checks(api, site):
     resp = api.post(POLICIES, json={"l7policy": {**to_pool, "redirect_pool_id": tcp_pool["id"]}})
     assert resp.status_code == 400
     assert resp.json()["faultstring"] == (
-        "Validation failure: The pool protocol 'TCP' is invalid while the listener protocol is 'HTTP'.")
+        "Validation failure: The pool protocol 'TCP' is invalid while the listener protocol is 'HTTP'."
+    )
     _, prometheus = make_listener(api, protocol="PROMETHEUS", lb=lb, port=9100)
     resp = api.post(POLICIES, json={"l7policy": {"listener_id": prometheus["id"], "action": "REJECT"}})
     assert resp.status_code == 400
@@ -193,8 +247,9 @@ def test_create_with_rules_and_rule_limit(api, site):
     assert sorted(r["value"] for r in listed) == ["/p0", "/p1"]
     assert all(r["provisioning_status"] == "ACTIVE" for r in listed)
     too_many = [{"type": "PATH", "compare_type": "STARTS_WITH", "value": f"/p{i}"} for i in range(51)]
-    resp = api.post(POLICIES, json={"l7policy": {"listener_id": listener["id"], "action": "REJECT",
-                                                 "rules": too_many}})
+    resp = api.post(
+        POLICIES, json={"l7policy": {"listener_id": listener["id"], "action": "REJECT", "rules": too_many}}
+    )
     assert resp.status_code == 409
     assert resp.json()["faultstring"].startswith("Too many rules on L7 policy ")
     assert_untouched(api, lb, listener)
@@ -232,8 +287,9 @@ def test_positions_stay_contiguous(api, site):
 def test_update_actions_and_clearing(api, site):
     lb, listener = site
     pool = make_lb_pool(api, lb)
-    pol = add_policy(api, lb, listener, action="REDIRECT_TO_URL", redirect_url="http://a.example",
-                     redirect_http_code=307)
+    pol = add_policy(
+        api, lb, listener, action="REDIRECT_TO_URL", redirect_url="http://a.example", redirect_http_code=307
+    )
     url = f"{POLICIES}/{pol['id']}"
     resp = api.put(url, json={"l7policy": {"redirect_http_code": None}})
     assert resp.status_code == 200 and resp.json()["l7policy"]["redirect_http_code"] is None
@@ -248,7 +304,10 @@ def test_update_actions_and_clearing(api, site):
     resp = api.put(url, json={"l7policy": prefix})
     body = resp.json()["l7policy"]
     assert (body["action"], body["redirect_pool_id"], body["redirect_http_code"]) == (
-        "REDIRECT_PREFIX", None, 302)
+        "REDIRECT_PREFIX",
+        None,
+        302,
+    )
     api.wait_lb(lb["id"])
     resp = api.put(url, json={"l7policy": {"action": "REJECT", "name": "r", "admin_state_up": None}})
     body = resp.json()["l7policy"]
@@ -266,7 +325,10 @@ def test_update_actions_and_clearing(api, site):
         ({"action": None}, "Invalid L7 Policy action specified: None"),
         ({"redirect_url": None}, "Invalid L7 Policy arguments: redirect_url must not be None"),
         ({"redirect_url": "nope"}, "Value must be a valid URL string"),
-        ({"listener_id": str(uuid.uuid4())}, "Unknown attribute for argument l7policy: listener_id"),
+        (
+            {"listener_id": "6c8f3c52-4f3e-4a53-9a8e-0d1f7b6b2a10"},
+            "Unknown attribute for argument l7policy: listener_id",
+        ),
         ({"rules": []}, "Unknown attribute for argument l7policy: rules"),
         ({"position": 0}, "Value should be greater or equal to 1"),
     ],
@@ -283,8 +345,12 @@ def test_update_rejects_bad_input(api, site, fields, fault):
 
 def test_delete_cascades_rules(api, site):
     lb, listener = site
-    pol = add_policy(api, lb, listener, rules=[{"type": "HOST_NAME", "compare_type": "EQUAL_TO",
-                                                "value": "www.example.com"}])
+    pol = add_policy(
+        api,
+        lb,
+        listener,
+        rules=[{"type": "HOST_NAME", "compare_type": "EQUAL_TO", "value": "www.example.com"}],
+    )
     rule_id = pol["rules"][0]["id"]
     assert api.delete(f"{POLICIES}/{pol['id']}").status_code == 204
     api.wait_for(f"{POLICIES}/{pol['id']}", "l7policy", status="DELETED")

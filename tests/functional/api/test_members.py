@@ -365,7 +365,7 @@ def test_update_and_null_resets(api, tree):
     [
         ("address", "192.0.2.99"),
         ("protocol_port", 81),
-        ("subnet_id", str(uuid.uuid4())),
+        ("subnet_id", "6c8f3c52-4f3e-4a53-9a8e-0d1f7b6b2a10"),
         ("request_sriov", True),
         ("project_id", "p"),
     ],
