@@ -7,8 +7,9 @@ is seen within milliseconds:
   priority-0 advertisement hands the VIP to the peer (~0.2 s with advert_int 0.2);
   when every HAProxy runs again, keepalived is started again, as BACKUP (nopreempt);
 - keepalived died without its clean stop (SIGKILL): its VIP addresses are removed at
-  once (else this amphora and the peer would both hold them), and keepalived is
-  started again after a delay long enough for the peer to have become MASTER;
+  once (else this amphora and the peer would both hold them), the priority-0
+  advertisement keepalived would have sent is sent in its place (`vrrp_advert`), and
+  keepalived is started again after a delay long enough for the peer to be MASTER;
 - the VRRP interface is down: the amphora cannot serve, so `serving()` turns False
   and the agent stops its heartbeats, letting the health manager replace it.
 """
@@ -23,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from octavia.amphorae.agent import vrrp_system
+from octavia.amphorae.agent import vrrp_advert, vrrp_system
 from octavia.amphorae.agent.keepalived_process import KeepalivedError, KeepalivedProcess
 from octavia.amphorae.agent.layout import list_lb_ids
 from octavia.amphorae.agent.supervisor import HAProxySupervisor
@@ -123,8 +124,16 @@ class VrrpGuard:
         except OSError:
             LOG.exception("Could not remove the VIP addresses of the dead keepalived")
             removed = []
-        LOG.error("keepalived died: removed VIP addresses %s; restarting it in %.1f s (%s)",
-                  ", ".join(removed) or "(none held)", self._restart_delay, self.keepalived.log_tail(3))
+        resigned = 0
+        instance = vrrp_advert.parse_instance(text)
+        if removed and instance is not None:
+            try:
+                resigned = vrrp_advert.send_resignation(instance)
+            except (OSError, ValueError):
+                LOG.exception("Could not send the priority-0 advertisement")
+        LOG.error("keepalived died: removed VIP addresses %s, told %d peer(s); restarting it in %.1f s (%s)",
+                  ", ".join(removed) or "(none held)", resigned, self._restart_delay,
+                  self.keepalived.log_tail(3))
         self._restart_at = now + self._restart_delay
 
     def _start(self) -> None:
