@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache, cached_property
 from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, create_model
 
 Codes = Iterable[int]
@@ -70,7 +72,14 @@ def envelope(name: str, fields: dict[str, Any]) -> type[BaseModel]:
     return create_model(name, __config__=ConfigDict(extra="forbid"), **spec)  # type: ignore[call-overload,no-any-return]
 
 
-def list_parameters(filters: Iterable[str]) -> list[dict[str, Any]]:
+def filter_schema(column: Any) -> dict[str, Any]:
+    """The JSON schema of a filter value on `column` (listing.parse coerces to the column type)."""
+    kind = getattr(getattr(column, "type", None), "python_type", str)
+    return {bool: {"type": "boolean"}, int: {"type": "integer"}, float: {"type": "number"},
+            datetime: {"type": "string", "format": "date-time"}}.get(kind, {"type": "string"})
+
+
+def list_parameters(filters: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """listing.parse's query interface: pagination, sorting, `fields`, tag and column filters."""
 
     def param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -88,7 +97,7 @@ def list_parameters(filters: Iterable[str]) -> list[dict[str, Any]]:
     ]
     for name in ("tags", "tags-any", "not-tags", "not-tags-any"):
         out.append(param(name, text, "Comma-separated tags"))
-    out.extend(param(name, text, "Exact match") for name in filters if name not in ("tags",))
+    out.extend(param(name, schema, "Exact match") for name, schema in filters)
     return out
 
 
@@ -104,7 +113,7 @@ class Resource:
     view: type[BaseModel]
     collection: str | None = None
     links: str | None = None
-    filters: tuple[str, ...] = ()
+    filters: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     @cached_property
     def full_body(self) -> type[BaseModel]:
@@ -124,7 +133,11 @@ class Resource:
 
     def _ok(self, status: int, model: type[BaseModel] | None, codes: Codes) -> dict[str, Any]:
         responses: dict[int | str, dict[str, Any]] = errors(codes)
-        responses[status] = {"model": model} if model is not None else {"description": "Accepted"}
+        if model is None:
+            # No body: plain Response, so the document lists no media type for it.
+            responses[status] = {"description": "Accepted" if status == 202 else "No content"}
+            return {"responses": responses, "response_class": Response}
+        responses[status] = {"model": model}
         return {"responses": responses}
 
     def listing(self, *codes: int, filtered: bool = True) -> dict[str, Any]:
@@ -164,7 +177,46 @@ def install(app: FastAPI) -> None:
             components = schema.get("components", {}).get("schemas", {})
             components.pop("HTTPValidationError", None)
             components.pop("ValidationError", None)
+            add_parent_links(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _envelope(schema: dict[str, Any], ref_holder: dict[str, Any] | None) -> tuple[str, set[str]] | None:
+    """(envelope key, attribute names) of a `{"<key>": {...}}` body schema, if it is one."""
+    components = schema["components"]["schemas"]
+    ref = ((ref_holder or {}).get("content", {}).get("application/json", {}).get("schema", {})).get("$ref")
+    if not ref:
+        return None
+    outer = components[ref.rsplit("/", 1)[-1]].get("properties", {})
+    if len(outer) != 1:
+        return None
+    key, inner = next(iter(outer.items()))
+    inner_ref = inner.get("$ref")
+    fields = components[inner_ref.rsplit("/", 1)[-1]].get("properties", {}) if inner_ref else {}
+    return key, set(fields)
+
+
+def add_parent_links(schema: dict[str, Any]) -> None:
+    """Link each create to the creates of its children: `{"loadbalancer": {"id"}}` feeds
+    `loadbalancer_id` of a listener or pool POST (what a client does next)."""
+    creates = {
+        path: item["post"] for path, item in schema["paths"].items()
+        if "post" in item and "201" in item["post"].get("responses", {})
+    }
+    for path, op in creates.items():
+        made = _envelope(schema, op["responses"]["201"])
+        if made is None:
+            continue
+        key, _ = made
+        for child_path, child in creates.items():
+            body = _envelope(schema, child.get("requestBody"))
+            if child_path == path or body is None or f"{key}_id" not in body[1]:
+                continue
+            pointer = child_path.replace("~", "~0").replace("/", "~1")
+            op["responses"]["201"].setdefault("links", {})[f"create_{body[0]}"] = {
+                "operationRef": f"#/paths/{pointer}/post",
+                "requestBody": {body[0]: {f"{key}_id": f"$response.body#/{key}/id"}},
+            }

@@ -37,7 +37,7 @@ COLUMNS: dict[str, Any] = {
     "tls_ciphers": M.tls_ciphers,
 }
 EXTRA_FILTERS = ("healthmonitor_id",)
-DOC = responses.resource("pool", responses.Pool, "pools", [*COLUMNS, *EXTRA_FILTERS])
+DOC = responses.resource("pool", responses.Pool, "pools", COLUMNS, extra_filters=EXTRA_FILTERS)
 
 Algorithm = Annotated[str, types.enum(*c.LB_ALGORITHMS)]
 SessionPersistenceType = Annotated[str, types.enum(*c.SESSION_PERSISTENCE_TYPES)]

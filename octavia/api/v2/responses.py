@@ -8,11 +8,12 @@ that grows an undocumented attribute.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from octavia.api.common.openapi import Resource, envelope, partial
+from octavia.api.common.openapi import Resource, envelope, filter_schema, partial
 
 Provisioning = Literal["ACTIVE", "PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE", "DELETED", "ERROR"]
 Operating = Literal["ONLINE", "OFFLINE", "DEGRADED", "ERROR", "DRAINING", "NO_MONITOR"]
@@ -294,9 +295,15 @@ class Amphora(View):
     compute_flavor: str | None
 
 
-def resource(key: str, view: type[BaseModel], collection: str, filters: Any = (),
-             links: str | None = None) -> Resource:
-    """A Resource whose list links key is `<collection>_links` unless told otherwise."""
+def resource(key: str, view: type[BaseModel], collection: str, columns: Mapping[str, Any],
+             links: str | None = None, extra_filters: Iterable[str] = ()) -> Resource:
+    """A Resource whose list links key is `<collection>_links` unless told otherwise.
+
+    `columns` is the module's COLUMNS map (API name -> ORM attribute): its names are the
+    list filters, typed after their columns.
+    """
+    filters = [(name, filter_schema(col)) for name, col in columns.items()]
+    filters += [(name, filter_schema(None)) for name in extra_filters]
     return Resource(key, view, collection, links or f"{collection}_links", tuple(filters))
 
 
