@@ -2,7 +2,9 @@
 
 SQLite runs in WAL mode with foreign keys on; write transactions start with
 `BEGIN IMMEDIATE` so that concurrent writers queue on the busy timeout instead of
-failing when a read lock would have to be upgraded.
+failing when a read lock would have to be upgraded. The busy timeout is pysqlite's own
+URL parameter (`sqlite:///path?timeout=5`, seconds; default 30): a writer that waits
+longer gets "database is locked", which the API answers with 503.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from octavia.common import config
@@ -24,7 +26,15 @@ _factory: sessionmaker[Session] | None = None
 SQLITE_BUSY_TIMEOUT_MS = 30000
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def sqlite_busy_timeout_ms(url: str) -> int:
+    """The URL's `timeout` (seconds) in milliseconds, else SQLITE_BUSY_TIMEOUT_MS."""
+    value = make_url(url).query.get("timeout")
+    if isinstance(value, tuple):
+        value = value[-1]
+    return int(float(value) * 1000) if value else SQLITE_BUSY_TIMEOUT_MS
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -32,7 +42,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -45,8 +55,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _configure_sqlite(engine)
+        busy_timeout_ms = sqlite_busy_timeout_ms(url)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+        )
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
     db = config.CONF.database
     return create_engine(
