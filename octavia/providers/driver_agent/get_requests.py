@@ -3,7 +3,8 @@
 Request: `{"object": "<loadbalancers|listeners|pools|members|healthmonitors|l7policies|
 l7rules>", "id": "<uuid>"}`. Reply: the object's `to_dict(recurse=True,
 render_unsets=True)`, or `{}` when it does not exist (a DELETED LB does not exist). The
-protocol has no error shape for gets, so a malformed request is also answered `{}`.
+protocol has no error shape for gets, so a malformed request is also answered `{}`, and
+a database outage is waited out (`DB_RETRY_S`) rather than answered as "not found".
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from octavia.common import constants as c
-from octavia.db import models
+from octavia.db import models, retry
 from octavia.db.api import session_scope
 from octavia.providers import convert
 
 LOG = logging.getLogger(__name__)
 
 M = models
+# Below octavia-lib's 30 s DRIVER_AGENT_TIMEOUT, so the provider still gets a reply.
+DB_RETRY_S = 25.0
 _POOL_CHILDREN: tuple[LoaderOption, ...] = (
     selectinload(M.Pool.members),
     selectinload(M.Pool.health_monitor),
@@ -67,10 +70,14 @@ def answer_get(payload: Any) -> dict[str, Any]:
         LOG.warning("Ignoring a get request for object %r id %r.", kind, object_id)
         return {}
     model, options, converter = _GETTERS[kind]
-    with session_scope() as session:
-        row = session.get(model, object_id, options=list(options))
-        if row is None:
-            return {}
-        if isinstance(row, M.LoadBalancer) and row.provisioning_status == c.DELETED:
-            return {}
-        return converter(row).to_dict(recurse=True, render_unsets=True)
+
+    def read() -> dict[str, Any]:
+        with session_scope() as session:
+            row = session.get(model, object_id, options=list(options))
+            if row is None:
+                return {}
+            if isinstance(row, M.LoadBalancer) and row.provisioning_status == c.DELETED:
+                return {}
+            return converter(row).to_dict(recurse=True, render_unsets=True)
+
+    return retry.while_unavailable(read, DB_RETRY_S, f"a get of {kind} {object_id}")

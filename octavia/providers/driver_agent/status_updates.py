@@ -3,7 +3,8 @@
 One message is one transaction: either every record is applied or none is, and the
 provider gets an error reply naming the record that failed. Records are applied
 children first (members ... load balancers), as upstream does, so a message that
-deletes a pool and its members works in any order the provider lists them.
+deletes a pool and its members works in any order the provider lists them. A database
+outage is waited out (`DB_RETRY_S`) rather than reported, so no update is lost to it.
 
 Leniency follows upstream: a record for an object that no longer exists is skipped
 with a warning (a provider racing a cascade delete must not have its whole message
@@ -20,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from octavia.common import constants as c
-from octavia.db import models
+from octavia.db import models, retry
 from octavia.db.api import session_scope
 from octavia.network import data_models as network_models
 from octavia.network import loader as network_loader
@@ -31,6 +32,9 @@ LOG = logging.getLogger(__name__)
 STATUS_CODE_OK = 200
 STATUS_CODE_FAILED = 500
 VIP_PORT_PREFIX = "octavia-lb-"
+# A database outage shorter than this delays the reply instead of losing the update
+# (octavia-lib's client waits DRIVER_AGENT_TIMEOUT = 30 s for it).
+DB_RETRY_S = 25.0
 
 # Processing order: children before parents.
 OBJECT_MODELS: dict[str, type[models.Base]] = {
@@ -132,13 +136,19 @@ def _apply(records: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, network
     """Apply all records in one transaction; returns (LB id, VIP) of LBs that became DELETED."""
     released: list[tuple[str, network_models.Vip]] = []
     kind, object_id = None, None
-    try:
+
+    def transaction() -> None:
+        nonlocal kind, object_id
+        released.clear()
         with session_scope(write=True) as session:
             for kind, record in records:
                 object_id = record["id"]
                 vip = _apply_record(session, kind, record)
                 if vip is not None:
                     released.append((object_id, vip))
+
+    try:
+        retry.while_unavailable(transaction, DB_RETRY_S, "a status update")
     except StatusUpdateError:
         raise
     except Exception as exc:
