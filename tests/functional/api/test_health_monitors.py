@@ -67,6 +67,9 @@ def test_create_coerces_strings_and_keeps_http_fields_null_for_tcp(api, tree):
     assert (hm["delay"], hm["max_retries"]) == (10, 3)
     assert hm["http_method"] is None and hm["url_path"] is None and hm["expected_codes"] is None
     assert hm["operating_status"] == "OFFLINE"
+    # timeout < delay is documented upstream but not enforced.
+    resp = api.put(f"{HMS}/{hm['id']}", json={"healthmonitor": {"timeout": 60}})
+    assert resp.status_code == 200 and resp.json()["healthmonitor"]["timeout"] == 60
 
 
 def test_create_http_version_and_domain(api, tree):
