@@ -130,7 +130,10 @@ def render_keepalived_config(
     if not amphora.vrrp_priority or not 1 <= amphora.vrrp_priority <= 254:
         raise KeepalivedRenderError(f"amphora {amphora.id} has no VRRP priority (1-254)")
     source = _ip(amphora.vrrp_ip, "VRRP address")
-    peers = vrrp_peers(lb, amphora)
+    # Alone (its peer lost and not rebuilt yet), it lists itself: keepalived refuses an
+    # empty unicast_peer (falling back to multicast, where lone amphorae of other load
+    # balancers would hear it) and only warns about adverts from its own address.
+    peers = vrrp_peers(lb, amphora) or [str(source)]
     if any(_ip(peer, "peer").version != source.version for peer in peers):
         raise KeepalivedRenderError("VRRP peers must be of the VRRP address's IP family")
     all_vips = _vips(vips)

@@ -178,3 +178,10 @@ def test_mixed_family_peer_refused(pair: Pair) -> None:
     backup.vrrp_ip = "fd00::12"
     with pytest.raises(KeepalivedRenderError):
         render_keepalived_config(lb, master, [VIP], check_script=CHECK)
+
+
+def test_lone_amphora_stays_unicast(pair: Pair) -> None:
+    lb, master, backup = pair
+    backup.status = "DELETED"
+    text = render_keepalived_config(lb, master, [VIP], check_script=CHECK)
+    assert _block(text, "unicast_peer") == ["10.0.0.11"], "never an empty list (multicast)"
