@@ -102,7 +102,9 @@ def _vip_dict(lb: models.LoadBalancer) -> dict[str, Any]:
 def allocate_vip(session: Session, lb: models.LoadBalancer, driver: Any, provider: str, spec: Any) -> None:
     """Let the provider allocate the VIP port; fall back to the network driver, as upstream."""
     try:
-        vip, additional = driver.create_vip_port(lb.id, lb.project_id, _vip_dict(lb), list(lb.additional_vips))
+        vip, additional = driver.create_vip_port(
+            lb.id, lb.project_id, _vip_dict(lb), list(lb.additional_vips)
+        )
     except (NotImplementedError, lib_exceptions.NotImplementedError):
         vip, additional = network_loader.get_driver().allocate_vip(lb)
     except lib_exceptions.DriverError as exc:
@@ -127,7 +129,9 @@ def allocate_vip(session: Session, lb: models.LoadBalancer, driver: Any, provide
             models.LoadBalancer.provisioning_status != c.DELETED,
         )
     ).first():
-        raise exceptions.Conflict(f"IP address {lb.vip_address} already allocated in subnet {lb.vip_subnet_id}.")
+        raise exceptions.Conflict(
+            f"IP address {lb.vip_address} already allocated in subnet {lb.vip_subnet_id}."
+        )
 
 
 def apply_update(session: Session, lb: models.LoadBalancer, changes: dict[str, Any]) -> None:
@@ -204,8 +208,8 @@ def status_tree(session: Session, lb: models.LoadBalancer) -> dict[str, Any]:
     }
 
 
-def graph_quota_needs(listeners: list[dict[str, Any]], pools: list[dict[str, Any]]) -> dict[str, int]:
-    """Counts a fully populated create adds (L7 policies/rules are not counted, as upstream)."""
+def _graph_pools(listeners: list[dict[str, Any]], pools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every full pool specification of a fully populated create (references excluded)."""
     all_pools = list(pools)
     for listener in listeners:
         default = listener.get("default_pool")
@@ -215,9 +219,25 @@ def graph_quota_needs(listeners: list[dict[str, Any]], pools: list[dict[str, Any
             redirect = pol.get("redirect_pool")
             if isinstance(redirect, dict) and is_full_spec(redirect):
                 all_pools.append(redirect)
+    return all_pools
+
+
+def graph_quota_needs(listeners: list[dict[str, Any]], pools: list[dict[str, Any]]) -> dict[str, int]:
+    """Counts a fully populated create adds (L7 policies/rules are not counted, as upstream)."""
+    all_pools = _graph_pools(listeners, pools)
     return {
         "listener": len(listeners),
         "pool": len(all_pools),
         "health_monitor": sum(1 for p in all_pools if p.get("healthmonitor")),
         "member": sum(len(p.get("members") or []) for p in all_pools),
+    }
+
+
+def graph_member_subnets(listeners: list[dict[str, Any]], pools: list[dict[str, Any]]) -> set[str]:
+    """Subnet ids named by nested members; they are checked before the write transaction."""
+    return {
+        str(m["subnet_id"])
+        for p in _graph_pools(listeners, pools)
+        for m in p.get("members") or []
+        if isinstance(m, dict) and isinstance(m.get("subnet_id"), str)
     }

@@ -20,6 +20,7 @@ from octavia.db import models
 from octavia.db import repositories as repo
 from octavia.db.api import session_scope
 from octavia.domain import load_balancers as domain
+from octavia.domain import members as member_rules
 from octavia.providers import convert, loader
 
 router = APIRouter(prefix="/lbaas/loadbalancers", tags=["loadbalancers"])
@@ -142,6 +143,8 @@ def create_load_balancer(
     if spec.vip_sg_ids is not None:
         policy.authorize(ctx, "loadbalancer:post:vip_sg_ids", project_id)
     vip_request = vip.validate(given)
+    for subnet_id in domain.graph_member_subnets(spec.listeners or [], spec.pools or []):
+        member_rules.check_subnet(subnet_id)
     with session_scope(write=True) as session:
         provider_name, flavor_meta, az_meta = domain.resolve_provider(session, spec)
         driver = loader.get_driver(provider_name)

@@ -149,3 +149,15 @@ def test_stats_status_and_failover(api):
     assert tree["name"] == "tree" and tree["listeners"] == []
     assert api.put(f"{LBS}/{lb['id']}/failover").status_code == 202
     api.wait_lb(lb["id"])
+
+
+def test_fully_populated_create_checks_nested_member_subnets(api, overrides):
+    overrides(group="controller_worker", network_driver="network_local_driver")
+    subnet = api.get("/v2.0/subnets").json()["subnets"][0]["id"]
+    missing = str(uuid.uuid4())
+    pool = {"name": "p", "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN",
+            "members": [{"address": "192.0.2.10", "protocol_port": 80, "subnet_id": missing}]}
+    resp = api.post(LBS, json={"loadbalancer": {"vip_subnet_id": subnet, "pools": [pool]}})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["faultstring"] == f"Subnet {missing} not found."
+    assert api.get(LBS).json()["loadbalancers"] == []
