@@ -128,7 +128,7 @@ class ControllerWorker:
             try:
                 run_flow(flow, **inputs)
             except Exception:
-                LOG.exception("Load balancer %s %s failed; marking it ERROR", what, lb_id)
+                LOG.exception("Load balancer %s %s failed; marking it ERROR", lb_id, what)
                 store.apply_status(completion.load_balancer_error(lb_id, store.pending_children(lb_id)))
 
     # --- children ---------------------------------------------------------------------
