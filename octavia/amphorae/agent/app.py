@@ -67,10 +67,18 @@ async def _body_timeout(request: Request, exc: Exception) -> JSONResponse:
     return reply(408, "Request Timeout", "The request body did not arrive in time")
 
 
+async def _os_error(request: Request, exc: Exception) -> JSONResponse:
+    """A file or process operation failed (a full disk, say): the controller logs the
+    reason it gets back, and the agent's own log may be on that full disk."""
+    LOG.error("%s %s failed: %s", request.method, request.url.path, exc)
+    return reply(500, "Amphora system error", str(exc))
+
+
 def create_app(state: AgentState) -> Starlette:
     routes = (routes_amphora.router.routes("/1.0") + routes_lb.router.routes("/1.0")
               + routes_vrrp.router.routes("/1.0"))
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={TimeoutError: _body_timeout})
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={TimeoutError: _body_timeout, OSError: _os_error})
     app.state.agent = state
     app.state.vrrp = VrrpService.for_agent(state.supervisor)
     return app
