@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from octavia.network import netns
-from tests.integration.e2e.harness import AllInOne, wait_for
+from tests.integration.e2e.harness import AllInOne, populated_lb_body, wait_for
+from tests.integration.e2e.traffic import NamedBackend
 
 REPO_ROOT = str(Path(__file__).resolve().parents[3])
 FAKE_AGENT = "tests.integration.faults.fake_agent"
@@ -65,6 +66,19 @@ class FaultAllInOne(AllInOne):
         with open(self.log_path, "rb") as log:
             log.seek(offset)
             return log.read().decode(errors="replace")
+
+
+def create_lb(aio: AllInOne, members: list[NamedBackend], name: str) -> dict[str, Any]:
+    """An HTTP:80 load balancer over `members`, ACTIVE (the create response is returned)."""
+    body = populated_lb_body(aio.vip_subnet()["id"], [(m.address, m.port) for m in members], name=name)
+    created: dict[str, Any] = aio.call("POST", "/v2/lbaas/loadbalancers", json=body, expect=201).json()
+    aio.wait_lb(created["loadbalancer"]["id"])
+    return dict(created["loadbalancer"])
+
+
+def delete_lb(aio: AllInOne, lb_id: str) -> None:
+    aio.call("DELETE", f"/v2/lbaas/loadbalancers/{lb_id}", params={"cascade": "true"}, expect=(204, 404, 409))
+    aio.wait_lb_gone(lb_id)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.e2e.harness import populated_lb_body, wait_for
+from tests.integration.e2e.harness import wait_for
 from tests.integration.e2e.traffic import NamedBackend, answers
 from tests.integration.faults import harness
 from tests.integration.faults.harness import AGENT_GIVE_UP_S, FaultAllInOne, LocalAmphora
@@ -24,11 +24,7 @@ SLACK_S = 10.0
 
 
 def _build(aio: FaultAllInOne, backends: list[NamedBackend], name: str) -> tuple[str, str]:
-    b1, b2 = backends[0], backends[1]
-    members = [(b1.address, b1.port), (b2.address, b2.port)]
-    body = populated_lb_body(aio.vip_subnet()["id"], members, name=name)
-    created = aio.call("POST", "/v2/lbaas/loadbalancers", json=body, expect=201).json()["loadbalancer"]
-    aio.wait_lb(created["id"])
+    created = harness.create_lb(aio, backends[:2], name)
     assert answers(created["vip_address"], 4) == collections.Counter({"b1": 2, "b2": 2})
     return created["id"], created["vip_address"]
 
@@ -60,9 +56,7 @@ def cleanup(aio: FaultAllInOne) -> Iterator[list[str]]:
     for lb_id in lb_ids:
         with contextlib.suppress(AssertionError):
             aio.wait_lb(lb_id, timeout=AGENT_GIVE_UP_S + SLACK_S)
-        aio.call("DELETE", f"/v2/lbaas/loadbalancers/{lb_id}", params={"cascade": "true"},
-                 expect=(204, 404, 409))
-        aio.wait_lb_gone(lb_id)
+        harness.delete_lb(aio, lb_id)
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
