@@ -21,7 +21,7 @@ from octavia.providers.agent_client import DriverAgentClient
 
 LOG = logging.getLogger(__name__)
 
-VISIBILITY_TIMEOUT = 5.0
+VISIBILITY_TIMEOUT = 15.0  # generous: a loaded API may take long to commit
 FIRST_POLL_DELAY = 0.001
 MAX_POLL_DELAY = 0.05
 WORKER_THREADS = 8
