@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from octavia.db import models
+from octavia.domain.l7policies import renumber_positions
 
 
 def delete_l7rules(session: Session, ids: Collection[str]) -> None:
@@ -34,20 +35,6 @@ def delete_l7policies(session: Session, ids: Collection[str]) -> None:
     _delete_rows(session, models.L7Policy, ids)
     for listener_id in listener_ids:
         renumber_positions(session, listener_id)
-
-
-def renumber_positions(session: Session, listener_id: str) -> None:
-    """Close the gaps a deleted policy leaves, keeping the order (upstream keeps 1..n)."""
-    rows = session.execute(
-        select(models.L7Policy.id, models.L7Policy.position)
-        .where(models.L7Policy.listener_id == listener_id)
-        .order_by(models.L7Policy.position, models.L7Policy.created_at, models.L7Policy.id)
-    ).all()
-    for number, (policy_id, position) in enumerate(rows, start=1):
-        if position != number:
-            session.execute(
-                update(models.L7Policy).where(models.L7Policy.id == policy_id).values(position=number)
-            )
 
 
 def delete_listeners(session: Session, ids: Collection[str]) -> None:
