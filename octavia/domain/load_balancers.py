@@ -100,7 +100,12 @@ def _vip_dict(lb: models.LoadBalancer) -> dict[str, Any]:
 
 
 def allocate_vip(session: Session, lb: models.LoadBalancer, driver: Any, provider: str, spec: Any) -> None:
-    """Let the provider allocate the VIP port; fall back to the network driver, as upstream."""
+    """Let the provider allocate the VIP port; fall back to the network driver, as upstream.
+
+    Only an address the caller asked for can conflict (Neutron's 409); an address the
+    driver picked is the driver's to keep unique (the noop driver hashes ids into a /24).
+    """
+    requested = lb.vip_address
     try:
         vip, additional = driver.create_vip_port(
             lb.id, lb.project_id, _vip_dict(lb), list(lb.additional_vips)
@@ -121,7 +126,7 @@ def allocate_vip(session: Session, lb: models.LoadBalancer, driver: Any, provide
             {"subnet_id": a.get("subnet_id"), "ip_address": a.get("ip_address"), "port_id": a.get("port_id")}
             for a in additional
         ]
-    if lb.vip_address and session.execute(
+    if requested and session.execute(
         select(models.LoadBalancer.id).where(
             models.LoadBalancer.vip_address == lb.vip_address,
             models.LoadBalancer.vip_network_id == lb.vip_network_id,
