@@ -178,3 +178,20 @@ def test_errors_carry_the_faultstring(sdk, name):
         lbs.create_pool(loadbalancer_id=lb.id, protocol="TCP", lb_algorithm="FASTEST")
     lbs.delete_load_balancer(lb.id, cascade=True)
     lbs.wait_for_delete(lb, **FAST)
+
+
+def test_many_load_balancers_on_one_subnet_and_paginated_listing(sdk, name):
+    """40 LBs on one subnet all get a VIP (driver-picked addresses never 409); the SDK pages through them."""
+    lbs = sdk.load_balancer
+    created = [lbs.create_load_balancer(name=f"{name}-{i}", project_id=PROJECT, vip_subnet_id=SUBNET,
+                                        tags=[name]) for i in range(40)]
+    try:
+        for lb in created:
+            _settled(sdk, lb.id)
+        paged = list(lbs.load_balancers(tags=name, limit=7, paginated=True))
+        assert sorted(lb.id for lb in paged) == sorted(lb.id for lb in created)
+    finally:
+        for lb in created:
+            lbs.delete_load_balancer(lb.id)
+        for lb in created:
+            lbs.wait_for_delete(lb, **FAST)
