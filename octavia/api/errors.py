@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from octavia.common import exceptions
@@ -90,6 +91,14 @@ def install(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    @app.exception_handler(StaleDataError)
+    @app.exception_handler(ObjectDeletedError)
+    async def _gone(_request: Request, exc: Exception) -> JSONResponse:
+        # The row was deleted by a transaction that committed after this request read it
+        # (PostgreSQL, READ COMMITTED): the object no longer exists.
+        LOG.info("object deleted concurrently: %s", exc)
+        return fault(404, "The resource could not be found.")
 
     @app.exception_handler(OperationalError)
     async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
