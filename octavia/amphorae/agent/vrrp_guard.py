@@ -157,6 +157,7 @@ class VrrpGuard:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        vrrp_system.preload()
         while not self._stop.is_set():
             try:
                 self.evaluate()

@@ -130,6 +130,12 @@ def vrrp_interface(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def preload() -> None:
+    """Import netlink support ahead of need: its first import costs ~0.4 s, which must
+    not delay the removal of a dead keepalived's VIP."""
+    from pyroute2 import IPRoute  # noqa: F401
+
+
 def remove_addresses(vips: list[ConfiguredVip]) -> list[str]:
     """Delete the addresses that are present; returns those removed."""
     from pyroute2 import IPRoute
