@@ -1,7 +1,8 @@
 """Receiving a load balancer's HAProxy configuration: check it with `haproxy -c`, then swap.
 
 The candidate is written next to the live file and only renamed over it once HAProxy
-accepts it, so an invalid upload never touches what is running.
+accepts it and every address it adds can be bound (`bind_probe`), so an invalid upload
+never touches what is running.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 
+from octavia.amphorae.agent import bind_probe
 from octavia.amphorae.agent.layout import LBPaths, write_atomically
 
 CHECK_TIMEOUT = 60.0
@@ -47,6 +49,9 @@ def install_config(paths: LBPaths, text: bytes, haproxy_cmd: str) -> None:
     write_atomically(candidate, text, mode=0o640)
     try:
         check_config(haproxy_cmd, candidate, paths.directory)
+        unbindable = bind_probe.unbindable(text, read_config(paths))
+        if unbindable:
+            raise InvalidConfig(f"Cannot bind {', '.join(unbindable)}")
     except InvalidConfig:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(candidate)

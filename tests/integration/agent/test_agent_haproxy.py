@@ -75,11 +75,23 @@ def test_invalid_config_is_refused_and_old_one_keeps_serving(agent: Agent, lb: t
     assert http_get(agent.address(2), port) == (200, b"v0")
 
 
-def test_failed_reload_is_reported_and_rolled_back(agent: Agent, lb: tuple[str, int]) -> None:
-    """`haproxy -c` accepts a bind on an address this host lacks; only the reload fails."""
+def test_unbindable_config_is_refused_at_upload(agent: Agent, lb: tuple[str, int]) -> None:
+    """`haproxy -c` accepts a bind on an address this host lacks; the agent's bind probe does not
+    (a reload would pause the running listeners while HAProxy retries the bind)."""
     lb_id, port = lb
-    unbindable = tiny_config(agent, lb_id, port, "v1", bind_host="192.0.2.1")
-    assert _upload(agent, lb_id, unbindable)[0] == 202
+    code, body = _upload(agent, lb_id, tiny_config(agent, lb_id, port, "v1", bind_host="192.0.2.1"))
+    assert code == 400
+    assert f"Cannot bind 192.0.2.1:{port}" in body["details"]
+    assert "string v0" in agent.request("GET", f"/1.0/loadbalancer/{lb_id}/haproxy").text
+    assert http_get(agent.address(2), port) == (200, b"v0")
+
+
+def test_failed_reload_is_reported_and_rolled_back(agent: Agent, lb: tuple[str, int]) -> None:
+    """A configuration file changed behind the agent's back that passes `haproxy -c` but
+    cannot be bound: the reload fails, the running file is put back."""
+    lb_id, port = lb
+    with open(os.path.join(agent.lb_dir(lb_id), "haproxy.cfg"), "w") as cfg:
+        cfg.write(tiny_config(agent, lb_id, port, "v1", bind_host="192.0.2.1"))
     code, body = _action(agent, lb_id, "reload")
     assert code == 500
     assert "Reload failed" in body["details"]

@@ -182,13 +182,14 @@ def test_terminated_https_uploads_the_bundle_once(setup: Setup) -> None:
 
 
 def test_invalid_render_result_is_reported(setup: Setup) -> None:
-    """A VIP this host cannot bind: `haproxy -c` passes, the reload fails and is reported."""
+    """A VIP this host cannot bind: `haproxy -c` passes, the agent's bind probe refuses the
+    upload (before any reload could pause the running listeners) and the driver says so."""
     lb, _, pool = _http_lb(setup, 8080)
     lb.vip_address = "192.0.2.10"
     factory.member(pool, setup.agent.address(30), 80)
-    with pytest.raises(errors.AgentRequestError) as info:
+    with pytest.raises(errors.InvalidHAProxyConfig) as info:
         setup.driver.update_amphora_listeners(lb, setup.amphora)
-    assert info.value.status == 500
+    assert info.value.status == 400
     assert "192.0.2.10" in str(info.value.details)
 
 
