@@ -2,9 +2,10 @@
 
 * `haproxy -c` fails: a configuration pushed to the agent with the controller's own
   certificate is refused (400, HAProxy's message) and the running file stays.
-* `haproxy -c` passes but HAProxy cannot load it: a listener created through the API on
-  a port something else holds inside the amphora. The reload fails, the agent puts the
-  running file back, the listener ends in ERROR and the load balancer ACTIVE.
+* `haproxy -c` passes but HAProxy could not bind it: a listener created through the API
+  on a port something else holds inside the amphora. The agent's bind probe refuses the
+  upload (a reload would have paused every running listener for ~2 s while HAProxy
+  retried the bind), the listener ends in ERROR and the load balancer ACTIVE.
 
 Client load runs through the VIP the whole time and must lose no request.
 """
@@ -99,7 +100,7 @@ def _listener(aio: FaultAllInOne, lb_id: str, port: int) -> dict[str, object]:
     return next(item for item in aio.status_tree(lb_id)["listeners"] if item["name"] == f"taken-{port}")
 
 
-def test_config_haproxy_cannot_load_is_rolled_back_and_the_old_one_serves(
+def test_listener_on_a_port_held_in_the_amphora_is_refused_and_the_old_config_serves(
     aio: FaultAllInOne, backends: list[NamedBackend], port_holder: list[subprocess.Popen[str]]
 ) -> None:
     created = harness.create_lb(aio, backends[:2], "reload")
@@ -116,7 +117,7 @@ def test_config_haproxy_cannot_load_is_rolled_back_and_the_old_one_serves(
             aio.wait_lb(lb_id)
             assert wait_for(lambda: _listener(aio, lb_id, TAKEN_PORT)["provisioning_status"] == "ERROR", 15)
         result = load.result
-        print(f"\n{aio.mode}: {result.ok} requests during the failed reload, {result.failed} failed")
+        print(f"\n{aio.mode}: {result.ok} requests during the refused listener, {result.failed} failed")
         assert result.failed == 0, result.errors
         assert amphora.haproxy_cfg(lb_id) == running
         log = aio.log_since(log_offset)
