@@ -83,10 +83,11 @@ def test_delete_leaves_no_namespace_link_process_or_directory(local_env: str) ->
     compute_id = _build(driver)
     amp_dir = paths.amphora_dir(compute_id)
     namespace = netns.namespace_name(compute_id) if local_env == "netns" else None
-    # An HAProxy-like child that left the agent's process group, named by its config path.
+    # An HAProxy-like child that left the agent's process group, named by its real config
+    # path (the agent starts HAProxy with real paths, not the short base-path link).
     fake_haproxy = subprocess.Popen(
         [*netns.exec_prefix(namespace), sys.executable, "-c", "import time; time.sleep(120)",
-         os.path.join(paths.amphora_base_path(compute_id), "lb", "haproxy.cfg")],
+         os.path.join(os.path.realpath(paths.amphora_base_path(compute_id)), "lb", "haproxy.cfg")],
         start_new_session=True,
     )
     agent_pid = int(open(os.path.join(amp_dir, "agent.pid")).read())
