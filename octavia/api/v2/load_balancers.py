@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from octavia.api import policy
 from octavia.api.common import listing, types, vip
@@ -82,7 +82,9 @@ class LoadBalancerUpdate(types.RequestBody):
     loadbalancer: LoadBalancerPUT
 
 
-def to_dict(lb: models.LoadBalancer, tags: list[str]) -> dict[str, Any]:
+def to_dict(lb: Any, tags: list[str], listeners: list[dict[str, str]] | None = None,
+            pools: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """`lb` is an ORM object, or a plain row whose listener and pool ids are passed in."""
     return with_tenant({
         "id": lb.id, "name": text(lb.name), "description": text(lb.description),
         "provisioning_status": lb.provisioning_status, "operating_status": lb.operating_status,
@@ -93,17 +95,25 @@ def to_dict(lb: models.LoadBalancer, tags: list[str]) -> dict[str, Any]:
         "vip_qos_policy_id": lb.vip_qos_policy_id, "vip_sg_ids": list(lb.vip_sg_ids or []),
         "vip_vnic_type": lb.vip_vnic_type or c.VNIC_TYPE_NORMAL,
         "additional_vips": list(lb.additional_vips or []),
-        "listeners": ids(lb.listeners), "pools": ids(lb.pools),
+        "listeners": ids(lb.listeners) if listeners is None else listeners,
+        "pools": ids(lb.pools) if pools is None else pools,
         "provider": lb.provider or "octavia", "flavor_id": lb.flavor_id,
         "availability_zone": lb.availability_zone, "tags": tags,
     })
 
 
-def _query() -> Any:
-    return select(M).where(M.provisioning_status != c.DELETED).options(
-        selectinload(M.listeners).load_only(models.Listener.id),
-        selectinload(M.pools).load_only(models.Pool.id),
-    )
+def _child_refs(session: Session, model: Any, lb_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    """{lb id: [{"id": child id}, ...]} for a page of load balancers, in a constant number of queries."""
+    refs: dict[str, list[dict[str, str]]] = {lb_id: [] for lb_id in lb_ids}
+    for start in range(0, len(lb_ids), 500):
+        chunk = lb_ids[start:start + 500]
+        rows = session.execute(
+            select(model.load_balancer_id, model.id).where(model.load_balancer_id.in_(chunk))
+            .order_by(model.created_at, model.id)
+        )
+        for lb_id, child_id in rows:
+            refs[lb_id].append({"id": child_id})
+    return refs
 
 
 def load(session: Session, lb_id: str) -> models.LoadBalancer:
@@ -118,11 +128,18 @@ def show_dict(session: Session, lb: models.LoadBalancer) -> dict[str, Any]:
 def list_load_balancers(request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     with session_scope() as session:
-        stmt = domain.scope_query(ctx, _query(), M, params, "loadbalancer")
+        # Plain rows, not ORM objects: building 1,000 instances and their collections would
+        # cost more than the rest of the request together.
+        plain = select(*M.__table__.c).where(M.provisioning_status != c.DELETED)
+        stmt = domain.scope_query(ctx, plain, M, params, "loadbalancer")
         stmt = listing.apply(session, stmt, M, COLUMNS, params)
-        rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        tags = repo.load_tags(session, [r.id for r in rows])
-        items = [listing.select_fields(to_dict(r, tags[r.id]), params.fields) for r in rows]
+        rows, more = listing.paginate(list(session.execute(stmt)), params)
+        lb_ids = [r.id for r in rows]
+        tags = repo.load_tags(session, lb_ids)
+        listeners = _child_refs(session, models.Listener, lb_ids)
+        pools = _child_refs(session, models.Pool, lb_ids)
+        items = [listing.select_fields(to_dict(r, tags[r.id], listeners[r.id], pools[r.id]), params.fields)
+                 for r in rows]
     return JSONResponse({
         "loadbalancers": items,
         "loadbalancers_links": listing.links(collection_url(request), rows, params, more),
