@@ -17,8 +17,9 @@ def test_l7_policies_and_rules(cli, http, name):
     pool = cli.json("pool create", "--protocol", "HTTP", "--lb-algorithm", "ROUND_ROBIN",
                     "--loadbalancer", lb["id"], "--wait")
 
-    to_pool = cli.json("l7policy create", "--name", name, "--description", "api", "--action",
-        "REDIRECT_TO_POOL", "--redirect-pool", pool["id"], "--tag", "l7", "--wait", listener["id"],
+    to_pool = cli.json(
+        "l7policy create", "--name", name, "--description", "api", "--action", "REDIRECT_TO_POOL",
+        "--redirect-pool", pool["id"], "--tag", "l7", "--wait", listener["id"],
     )
     assert to_pool["provisioning_status"] == "ACTIVE" and to_pool["redirect_pool_id"] == pool["id"]
     assert to_pool["position"] == 1 and to_pool["listener_id"] == listener["id"]
@@ -45,8 +46,9 @@ def test_l7_policies_and_rules(cli, http, name):
     assert shown["redirect_http_code"] is None and shown["description"] == "" and shown["name"] == ""
     assert shown["tags"] == []
 
-    header = cli.json("l7rule create", "--compare-type", "EQUAL_TO", "--type", "HEADER", "--key",
-        "X-Tenant", "--value", "blue", "--invert", "--tag", "r", "--wait", to_pool["id"],
+    header = cli.json(
+        "l7rule create", "--compare-type", "EQUAL_TO", "--type", "HEADER", "--key", "X-Tenant", "--value",
+        "blue", "--invert", "--tag", "r", "--wait", to_pool["id"],
     )
     assert header["provisioning_status"] == "ACTIVE" and header["invert"] is True
     assert (header["type"], header["key"], header["value"], header["compare_type"]) == (

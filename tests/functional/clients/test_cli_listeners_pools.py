@@ -21,8 +21,9 @@ def lb(cli: Any) -> Iterator[dict[str, Any]]:
 
 
 def test_listener_lifecycle(cli, http, lb, name):
-    listener = cli.json("listener create", "--name", name, "--description", "web", "--protocol", "HTTP",
-        "--protocol-port", "8080", "--connection-limit", "100", "--insert-headers", "X-Forwarded-For=true",
+    listener = cli.json(
+        "listener create", "--name", name, "--description", "web", "--protocol", "HTTP", "--protocol-port",
+        "8080", "--connection-limit", "100", "--insert-headers", "X-Forwarded-For=true",
         "--timeout-client-data", "1000", "--allowed-cidr", "10.0.0.0/8", "--allowed-cidr", "192.0.2.0/24",
         "--tag", "front", "--wait", lb["id"],
     )
@@ -72,9 +73,10 @@ def test_listener_lifecycle(cli, http, lb, name):
 
 
 def test_pool_lifecycle(cli, http, lb, name):
-    pool = cli.json("pool create", "--name", name, "--description", "backends", "--protocol", "HTTP",
-        "--lb-algorithm", "LEAST_CONNECTIONS", "--session-persistence", "type=APP_COOKIE,cookie_name=chip",
-        "--loadbalancer", lb["id"], "--tag", "pool", "--wait",
+    pool = cli.json(
+        "pool create", "--name", name, "--description", "backends", "--protocol", "HTTP", "--lb-algorithm",
+        "LEAST_CONNECTIONS", "--session-persistence", "type=APP_COOKIE,cookie_name=chip", "--loadbalancer",
+        lb["id"], "--tag", "pool", "--wait",
     )
     assert pool["provisioning_status"] == "ACTIVE" and pool["lb_algorithm"] == "LEAST_CONNECTIONS"
     assert pool["session_persistence"]["type"] == "APP_COOKIE"
@@ -108,9 +110,10 @@ def test_pool_lifecycle(cli, http, lb, name):
 def test_member_lifecycle(cli, http, lb, name):
     pool = cli.json("pool create", "--protocol", "TCP", "--lb-algorithm", "ROUND_ROBIN",
                     "--loadbalancer", lb["id"], "--wait")
-    member = cli.json("member create", "--name", name, "--address", "192.0.2.20", "--protocol-port", "80",
-        "--weight", "5", "--subnet-id", SUBNET, "--monitor-port", "81", "--monitor-address", "192.0.2.21",
-        "--enable-backup", "--tag", "m", "--wait", pool["id"],
+    member = cli.json(
+        "member create", "--name", name, "--address", "192.0.2.20", "--protocol-port", "80", "--weight", "5",
+        "--subnet-id", SUBNET, "--monitor-port", "81", "--monitor-address", "192.0.2.21", "--enable-backup",
+        "--tag", "m", "--wait", pool["id"],
     )
     assert member["provisioning_status"] == "ACTIVE" and member["operating_status"] == "NO_MONITOR"
     assert (member["address"], member["protocol_port"], member["weight"]) == ("192.0.2.20", 80, 5)
@@ -150,10 +153,11 @@ def test_health_monitor_lifecycle(cli, http, lb, name):
                     "--loadbalancer", lb["id"], "--wait")
     member = cli.json("member create", "--address", "192.0.2.30", "--protocol-port", "80",
                       "--wait", pool["id"])
-    hm = cli.json("healthmonitor create", "--name", name, "--delay", "5", "--timeout", "3",
-        "--max-retries", "2", "--max-retries-down", "4", "--type", "HTTP", "--url-path", "/health",
-        "--expected-codes", "200,201", "--http-method", "HEAD", "--http-version", "1.1", "--domain-name",
-        "example.com", "--tag", "hm", "--wait", pool["id"],
+    hm = cli.json(
+        "healthmonitor create", "--name", name, "--delay", "5", "--timeout", "3", "--max-retries", "2",
+        "--max-retries-down", "4", "--type", "HTTP", "--url-path", "/health", "--expected-codes", "200,201",
+        "--http-method", "HEAD", "--http-version", "1.1", "--domain-name", "example.com", "--tag", "hm",
+        "--wait", pool["id"],
     )
     assert hm["provisioning_status"] == "ACTIVE" and hm["type"] == "HTTP"
     assert (hm["delay"], hm["timeout"], hm["max_retries"], hm["max_retries_down"]) == (5, 3, 2, 4)

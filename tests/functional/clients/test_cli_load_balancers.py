@@ -12,8 +12,9 @@ pytestmark = pytest.mark.clients
 
 
 def test_load_balancer_lifecycle(cli, http, name):
-    lb = cli.json("create", "--name", name, "--description", "first", "--project", PROJECT,
-        "--vip-subnet-id", SUBNET, "--tag", "blue", "--tag", "green", "--wait",
+    lb = cli.json(
+        "create", "--name", name, "--description", "first", "--project", PROJECT, "--vip-subnet-id", SUBNET,
+        "--tag", "blue", "--tag", "green", "--wait",
     )
     assert lb["provisioning_status"] == "ACTIVE"
     assert lb["project_id"] == PROJECT and lb["vip_subnet_id"] == SUBNET and lb["provider"] == "noop_driver"
