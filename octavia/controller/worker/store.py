@@ -4,16 +4,19 @@ The API calls the provider inside its transaction, so a cast can reach the worke
 before the API commits: `wait_for_status` polls (bounded) until the object shows the
 PENDING_* state the API gave it, as upstream's worker retries its lookups. Status
 completion goes through the driver agent's `apply_status_update`, so objects end
-ACTIVE/ERROR/removed exactly as with any other provider.
+ACTIVE/ERROR/removed exactly as with any other provider. Each function here is one
+short transaction that is safe to run again, so a database outage shorter than
+DB_RETRY_S delays a flow instead of failing it (`octavia.db.retry`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Collection, Iterator
-from typing import Any
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -21,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from octavia.common import constants as c
 from octavia.db import models as M
+from octavia.db import retry
 from octavia.db.api import session_scope
 from octavia.providers.driver_agent import get_requests, status_updates
 
@@ -28,6 +32,18 @@ LOG = logging.getLogger(__name__)
 
 VISIBILITY_TIMEOUT_SEC = 30.0
 _POLL_SEC = 0.02
+DB_RETRY_S = 60.0
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _rides_out_outages(func: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return retry.while_unavailable(lambda: func(*args, **kwargs), DB_RETRY_S, f"worker {func.__name__}")
+
+    return run
 
 KIND_MODELS: dict[str, type[M.Base]] = {
     "loadbalancers": M.LoadBalancer,
@@ -44,6 +60,7 @@ class StatusUpdateRefused(RuntimeError):
     """The status message could not be applied (the driver agent's error reply)."""
 
 
+@_rides_out_outages
 def wait_for_status(kind: str, object_id: str, statuses: Collection[str],
                     timeout: float = VISIBILITY_TIMEOUT_SEC) -> str | None:
     """Poll until the object has one of `statuses`; its last status (None if absent)."""
@@ -58,6 +75,7 @@ def wait_for_status(kind: str, object_id: str, statuses: Collection[str],
         time.sleep(_POLL_SEC)
 
 
+@_rides_out_outages
 def lb_id_of(kind: str, object_id: str) -> str | None:
     """The load balancer an object belongs to, through its parents."""
     with session_scope() as session:
@@ -82,19 +100,38 @@ def _lb_id_of(session: Session, kind: str, object_id: str) -> str | None:
 
 
 @contextlib.contextmanager
+def _opened_session(load: Callable[[Session], R], what: str, write: bool = False) -> Iterator[R]:
+    """A session whose opening (BEGIN and `load`) rides out a database outage; the
+    caller's work inside it is not retried (it may have talked to an amphora)."""
+
+    def open_() -> tuple[contextlib.ExitStack, R]:
+        with contextlib.ExitStack() as stack:
+            loaded = load(stack.enter_context(session_scope(write=write)))
+            return stack.pop_all(), loaded
+
+    scope, loaded = retry.while_unavailable(open_, DB_RETRY_S, what)
+    with scope:
+        yield loaded
+
+
+def _load_balancer(session: Session, lb_id: str) -> M.LoadBalancer:
+    lb = session.get(M.LoadBalancer, lb_id, options=[
+        selectinload(M.LoadBalancer.listeners).selectinload(M.Listener.l7policies)
+        .selectinload(M.L7Policy.rules),
+        selectinload(M.LoadBalancer.pools).selectinload(M.Pool.members),
+        selectinload(M.LoadBalancer.pools).selectinload(M.Pool.health_monitor),
+        selectinload(M.LoadBalancer.amphorae),
+    ])
+    if lb is None:
+        raise LookupError(f"load balancer {lb_id} not found")
+    _hide_pending_deletes(lb)
+    return lb
+
+
+@contextlib.contextmanager
 def loaded_load_balancer(lb_id: str) -> Iterator[M.LoadBalancer]:
     """The LB row with its whole tree, inside an open read session (drivers render from it)."""
-    with session_scope() as session:
-        lb = session.get(M.LoadBalancer, lb_id, options=[
-            selectinload(M.LoadBalancer.listeners).selectinload(M.Listener.l7policies)
-            .selectinload(M.L7Policy.rules),
-            selectinload(M.LoadBalancer.pools).selectinload(M.Pool.members),
-            selectinload(M.LoadBalancer.pools).selectinload(M.Pool.health_monitor),
-            selectinload(M.LoadBalancer.amphorae),
-        ])
-        if lb is None:
-            raise LookupError(f"load balancer {lb_id} not found")
-        _hide_pending_deletes(lb)
+    with _opened_session(lambda session: _load_balancer(session, lb_id), f"worker load of LB {lb_id}") as lb:
         yield lb
 
 
@@ -128,10 +165,14 @@ def loaded_amphora(amphora_id: str, write: bool = False) -> Iterator[M.Amphora]:
     driver, which joins this session) writes: a write transaction from the start waits
     its turn, where SQLite refuses at once to upgrade a read one that another writer
     overtook ("database is locked")."""
-    with session_scope(write=write) as session:
+
+    def load(session: Session) -> M.Amphora:
         amp = session.get(M.Amphora, amphora_id)
         if amp is None:
             raise LookupError(f"amphora {amphora_id} not found")
+        return amp
+
+    with _opened_session(load, f"worker load of amphora {amphora_id}", write=write) as amp:
         yield amp
 
 
@@ -149,6 +190,7 @@ def apply_status(message: dict[str, Any]) -> None:
         raise StatusUpdateRefused(reply.get("fault_string", "status update refused"))
 
 
+@_rides_out_outages
 def create_amphora(lb_id: str | None, role: str | None) -> str:
     with session_scope(write=True) as session:
         amp = M.Amphora(status=c.PENDING_CREATE, load_balancer_id=lb_id, role=role)
@@ -157,6 +199,7 @@ def create_amphora(lb_id: str | None, role: str | None) -> str:
         return amp.id
 
 
+@_rides_out_outages
 def update_amphora(amphora_id: str, **columns: Any) -> None:
     with session_scope(write=True) as session:
         amp = session.get(M.Amphora, amphora_id)
@@ -168,6 +211,7 @@ def update_amphora(amphora_id: str, **columns: Any) -> None:
         amp.updated_at = M.utcnow()
 
 
+@_rides_out_outages
 def live_amphora_ids(lb_id: str) -> list[str]:
     """Amphorae serving the LB: neither DELETED nor being deleted."""
     with session_scope() as session:
@@ -179,6 +223,7 @@ def live_amphora_ids(lb_id: str) -> list[str]:
         ).scalars())
 
 
+@_rides_out_outages
 def undeleted_amphora_ids(lb_id: str) -> list[str]:
     """Amphorae of the LB not yet DELETED, including those a failed retire left in
     PENDING_DELETE: deleting the LB must not leave them running."""
@@ -189,11 +234,13 @@ def undeleted_amphora_ids(lb_id: str) -> list[str]:
         ).scalars())
 
 
+@_rides_out_outages
 def amphora_lb_id(amphora_id: str) -> str | None:
     with session_scope() as session:
         return session.execute(select(M.Amphora.load_balancer_id).where(M.Amphora.id == amphora_id)).scalar()
 
 
+@_rides_out_outages
 def lock_for_failover(lb_id: str) -> bool:
     """Health-manager failovers arrive without the API's lock: take it (ACTIVE/ERROR ->
     PENDING_UPDATE). True when the LB is locked for this failover."""
@@ -207,6 +254,7 @@ def lock_for_failover(lb_id: str) -> bool:
         return True
 
 
+@_rides_out_outages
 def pending_children(lb_id: str) -> dict[str, list[str]]:
     """Ids of the LB's children in a PENDING_* state, per status-message kind."""
     L, P, Mb, H, Po, R = M.Listener, M.Pool, M.Member, M.HealthMonitor, M.L7Policy, M.L7Rule
@@ -225,6 +273,7 @@ def pending_children(lb_id: str) -> dict[str, list[str]]:
         return {kind: list(session.execute(query).scalars()) for kind, query in queries.items()}
 
 
+@_rides_out_outages
 def parent_id(kind: str, object_id: str) -> str | None:
     """The direct parent's id: a member's or HM's pool, a policy's listener, a rule's policy."""
     column: Any = {
