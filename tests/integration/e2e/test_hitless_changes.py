@@ -59,6 +59,8 @@ def test_twenty_member_changes_under_load_lose_no_request(
         time.sleep(SLOT_S)
         result = load.stop()
 
+    print(f"\n{aio.mode}: {result.ok} requests, {result.failed} failed, across {len(CHANGES)} changes: "
+          f"{dict(result.names)}")
     assert result.failed == 0, f"{result.failed} failed of {result.failed + result.ok}: {result.errors}"
     assert result.ok > 20 * len(CHANGES), result
     assert set(result.names) == {"b1", "b2", "b3", "b4"}, result.names
