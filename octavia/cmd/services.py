@@ -30,10 +30,13 @@ def start_controller() -> RunningServices:
     running.stoppers.append(("driver agent", agent.stop))
     from octavia.common.config import CONF
     from octavia.controller.health.service import HealthManagerService
+    from octavia.controller.housekeeping.service import HousekeepingService
     from octavia.controller.worker import api as worker_api
 
     worker = worker_api.start_worker()
     running.stoppers.append(("controller worker", worker.stop))
     health = HealthManagerService.from_config(CONF, worker_api.failover_amphora).start()
     running.stoppers.append(("health manager", health.stop))
+    housekeeping = HousekeepingService().start()
+    running.stoppers.append(("housekeeping", housekeeping.stop))
     return running
