@@ -12,12 +12,12 @@ run() {
   if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=$rc; fi
 }
 
-run -q -p no:cacheprovider -n 2 -m "not slow" tests/unit tests/functional
+run -q -p no:cacheprovider --disable-warnings -n 2 -m "not slow" tests/unit tests/functional
 if [ "$(id -u)" = 0 ] && su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1; then
   OCTAVIA_TEST_DB_URL="postgresql+psycopg://octavia:octavia@127.0.0.1/octavia_test" \
-    run -q -p no:cacheprovider -n 2 -m "not slow and not clients" tests/functional
+    run -q -p no:cacheprovider --disable-warnings -n 2 -m "not slow and not clients" tests/functional
 else
   echo "PostgreSQL not available: skipping the PostgreSQL pass"
 fi
-run -q -p no:cacheprovider -m "slow" tests
+run -q -p no:cacheprovider --disable-warnings -m "slow" tests
 exit $status
