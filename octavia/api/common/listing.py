@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, Select, and_, exists, false, or_, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from octavia.common import exceptions
@@ -62,9 +62,14 @@ def _coerce(column: InstrumentedAttribute[Any], raw: str) -> Any:
         raise exceptions.InvalidFilterArgument()
     if isinstance(kind, Integer):
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise exceptions.InvalidFilterArgument() from None
+        # Beyond the column's range no row can match, and PostgreSQL refuses the literal.
+        bound = 2**63 if isinstance(kind, BigInteger) else 2**31
+        if not -bound <= value < bound:
+            raise exceptions.InvalidFilterArgument()
+        return value
     if isinstance(kind, Float):
         try:
             return float(raw)
