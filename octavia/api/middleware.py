@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +24,7 @@ LOG = logging.getLogger("octavia.api.access")
 
 UNAUTHENTICATED = {"/", "/load-balancer/", "/load-balancer", "/healthcheck", "/openapi.json", "/docs"}
 JSON_MEDIA = ("application/json", "application/*", "*/*")
+NUL_IN_QUERY = "Invalid input: query parameters must not contain a NUL character."
 
 
 def _accepts_json(accept: str) -> bool:
@@ -48,6 +50,16 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], request_id: 
     ] + (extra or [])
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+def _has_nul(query: bytes) -> bool:
+    """Whether a decoded query parameter name or value contains a NUL character."""
+    if b"\x00" in query:
+        return True
+    if b"%00" not in query:
+        return False
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return any("\x00" in part for pair in pairs for part in pair)
 
 
 def _fault(code: int, message: str) -> dict[str, Any]:
@@ -86,6 +98,13 @@ class APIMiddleware:
                     "status": 406, "title": "Not Acceptable",
                     "detail": "Only content type application/json is accepted.",
                     "request_id": request_id}]}, request_id)
+                return
+            if "\x00" in path:
+                # No object id or name can hold a NUL (PostgreSQL text cannot store one).
+                await _send_json(send, 404, _fault(404, "The resource could not be found."), request_id)
+                return
+            if _has_nul(scope.get("query_string", b"")):
+                await _send_json(send, 400, _fault(400, NUL_IN_QUERY), request_id)
                 return
             limit = CONF.max_request_body_size
             length = headers.get("content-length")

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
@@ -32,6 +33,24 @@ class RequestBody(BaseModel):
     def given(self) -> dict[str, Any]:
         """Only the fields the caller sent (so `null` and "absent" stay distinct)."""
         return {k: getattr(self, k) for k in self.model_fields_set}
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        """No text may hold a NUL: PostgreSQL cannot store it and no config file may carry it."""
+        if _has_nul(value):
+            raise _fail("nul", "Value should not contain a NUL character")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 class _Rule:
