@@ -25,8 +25,9 @@ from octavia.domain import tls
 L4_ONLY = (c.PROTOCOL_UDP, c.PROTOCOL_SCTP)
 REFERENCE_KEYS = frozenset({"name", "admin_state_up", "tls_enabled"})
 SP_KEYS = ("type", "cookie_name", "persistence_timeout", "persistence_granularity")
-# Control characters, space and the RFC 6265 separators may not appear in a cookie name.
-_BAD_COOKIE_CHARS = re.compile(r'[\x00-\x20"(),/:;<=>?@\[\\\]{}\x7f]')
+# Control characters, space and the RFC 6265 separators may not appear in a cookie name, nor
+# anything outside ASCII: HAProxy's configuration takes cookie names as HTTP tokens (RFC 9110).
+_BAD_COOKIE_CHARS = re.compile(r'[\x00-\x20"(),/:;<=>?@\[\\\]{}\x7f-\U0010ffff]')
 
 
 def _fail(detail: str) -> exceptions.ValidationException:

@@ -8,6 +8,8 @@ data plane later; the API refuses it with upstream's 400s instead.
 from __future__ import annotations
 
 import logging
+import re
+import ssl
 from collections.abc import Iterable, Sequence
 
 from octavia.certificates import errors, parsing
@@ -17,6 +19,8 @@ from octavia.common import exceptions
 from octavia.common.config import CONF
 
 LOG = logging.getLogger(__name__)
+TLS13_SUITES = frozenset({"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+                          "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"})
 
 
 # ---- version / cipher / ALPN lists ----------------------------------------------------
@@ -45,7 +49,7 @@ def check_versions(versions: Sequence[str] | None) -> None:
 
 
 def check_ciphers(ciphers: str | None) -> None:
-    """Ciphers on the operator's prohibit list are refused."""
+    """Ciphers on the operator's prohibit list are refused, and so is a list HAProxy cannot load."""
     if not ciphers:
         return
     prohibited = {p for p in (CONF.api_settings.tls_cipher_prohibit_list or "").split(":") if p}
@@ -54,6 +58,24 @@ def check_ciphers(ciphers: str | None) -> None:
         raise exceptions.ValidationException(
             detail="The following ciphers have been prohibited by an administrator: " + ", ".join(rejected)
         )
+    if not _selectable(ciphers):
+        raise exceptions.ValidationException(detail="The cipher string selects no cipher OpenSSL knows.")
+
+
+def _selectable(ciphers: str) -> bool:
+    """Whether HAProxy will accept the list: like it, TLS 1.3 suites apart (`ciphersuites`,
+    one known name is enough) and the rest through OpenSSL's cipher list parser (`ciphers`)."""
+    names = [name for name in re.split(r"[:,]", ciphers) if name]
+    suites = [name for name in names if name.startswith("TLS_")]
+    legacy = ":".join(name for name in names if not name.startswith("TLS_"))
+    if suites and not TLS13_SUITES.intersection(suites):
+        return False
+    if legacy:
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).set_ciphers(legacy)
+        except ssl.SSLError:
+            return False
+    return True
 
 
 def check_alpn(protocols: Sequence[str] | None) -> None:
