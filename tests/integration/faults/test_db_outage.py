@@ -31,7 +31,7 @@ OUTAGE_S = 10.0
 PG_ADMIN_URL = os.environ.get("OCTAVIA_TEST_PG_ADMIN_URL", "postgresql+psycopg://octavia:octavia@127.0.0.1/postgres")
 
 
-def _postgres_available() -> bool:
+def postgres_available() -> bool:
     try:
         engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
         with engine.connect():
@@ -45,7 +45,7 @@ def _postgres_available() -> bool:
 def _backends() -> list[object]:
     haproxy = pytest.mark.skipif(shutil.which(CONF.haproxy_amphora.haproxy_cmd) is None,
                                  reason="haproxy is not installed")
-    postgres = pytest.mark.skipif(not _postgres_available(), reason=f"no PostgreSQL at {PG_ADMIN_URL}")
+    postgres = pytest.mark.skipif(not postgres_available(), reason=f"no PostgreSQL at {PG_ADMIN_URL}")
     return [pytest.param("sqlite", marks=[haproxy], id="sqlite"),
             pytest.param("postgresql", marks=[haproxy, postgres], id="postgresql")]
 
