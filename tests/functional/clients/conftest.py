@@ -47,7 +47,10 @@ def user_environment(url: str) -> dict[str, str]:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     if not os.access(CLI, os.X_OK):
         pytest.skip("python-openstackclient is not installed in the venv")
-    with running_service(tmp_path_factory.mktemp("all-in-one")) as svc:
+    # A test's single heartbeat must not make the amphora "stale" (and failed over) while
+    # slow CLI commands follow it.
+    extra = {"health_manager": {"heartbeat_timeout": "3600"}}
+    with running_service(tmp_path_factory.mktemp("all-in-one"), extra) as svc:
         yield svc
 
 
