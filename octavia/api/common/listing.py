@@ -178,7 +178,12 @@ def tag_filters(stmt: Select[Any], model: type[models.Base], p: ListParams) -> S
 def apply(
     session: Any, stmt: Select[Any], model: type[models.Base], columns: Mapping[str, Any], p: ListParams
 ) -> Select[Any]:
-    """Add filters, ordering, the marker condition and the limit (+1 to detect a next page)."""
+    """Add filters, ordering, the marker condition and the limit (+1 to detect a next page).
+
+    `stmt` arrives already restricted to what the caller may see, and the marker is looked
+    up through it: another project's object is as unknown a marker as a missing one.
+    """
+    visible = stmt
     for key, value in p.filters.items():
         if key in columns:
             stmt = stmt.where(columns[key] == value)
@@ -190,7 +195,8 @@ def apply(
         order.append(col.asc().nulls_first() if ascending else col.desc().nulls_last())
     if p.marker:
         marker = session.execute(
-            select(*[columns[n] for n, _ in p.sort]).where(model.id == p.marker)  # type: ignore[attr-defined]
+            visible.with_only_columns(*[columns[n] for n, _ in p.sort])
+            .where(model.id == p.marker).limit(1)  # type: ignore[attr-defined]
         ).first()
         if marker is None:
             raise exceptions.InvalidMarker(key=p.marker)
