@@ -2,7 +2,7 @@
 
 `live` serves the API with the noop provider and the driver agent, so objects settle
 by themselves. `live_unsettled` serves it with no driver agent: the provider's
-reports fail at once (its status socket is a plain file, as after an agent crash), so
+reports fail at once (its sockets are plain files, as after an agent crash), so
 a load balancer a request locked stays PENDING_UPDATE until the test itself plays
 the provider and sets it back to ACTIVE.
 """
@@ -27,8 +27,9 @@ def live(driver_agent: Any) -> Iterator[str]:
 @pytest.fixture
 def live_unsettled(db: Any, app_config: None, overrides: Callable[..., None],
                    tmp_path: Path) -> Iterator[str]:
-    dead = tmp_path / "status.sock"
-    dead.write_text("")
-    overrides(group="driver_agent", status_socket_path=str(dead))
+    for name in ("status", "stats", "get"):
+        dead = tmp_path / f"{name}.sock"
+        dead.write_text("")
+        overrides(group="driver_agent", **{f"{name}_socket_path": str(dead)})
     with live_api() as url:
         yield url
