@@ -116,8 +116,8 @@ def problems(session: Session) -> list[str]:
     return out
 
 
-def check() -> list[str]:
+def check(settle_timeout: float = 30.0) -> list[str]:
     """Settle, then report stuck objects and broken invariants together."""
-    stuck = wait_settled()
+    stuck = wait_settled(settle_timeout)
     with session_scope() as session:
         return stuck + problems(session)
