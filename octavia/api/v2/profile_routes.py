@@ -35,19 +35,17 @@ def columns(kind: ProfileKind[Any]) -> dict[str, Any]:
 
 def _bodies(kind: ProfileKind[Any], key: str, class_prefix: str) -> tuple[type[BaseModel], type[BaseModel]]:
     """The create and update envelopes: `{key: {name, provider_name, <data_field>}}`."""
-    post = create_model(
-        f"{class_prefix}POST", __base__=types.RequestBody,
-        name=(types.Str255, ...), provider_name=(types.Str255, ...),
-        **{kind.data_field: (types.Str4096, ...)},
-    )
-    put = create_model(
-        f"{class_prefix}PUT", __base__=types.RequestBody,
-        name=(types.Str255 | None, None), provider_name=(types.Str255 | None, None),
-        **{kind.data_field: (types.Str4096 | None, None)},
-    )
-    create = create_model(f"{class_prefix}Create", __base__=types.RequestBody, **{key: (post, ...)})
-    update = create_model(f"{class_prefix}Update", __base__=types.RequestBody, **{key: (put, ...)})
-    return create, update
+    required: dict[str, Any] = {"name": (types.Str255, ...), "provider_name": (types.Str255, ...),
+                                kind.data_field: (types.Str4096, ...)}
+    optional: dict[str, Any] = {"name": (types.Str255 | None, None),
+                                "provider_name": (types.Str255 | None, None),
+                                kind.data_field: (types.Str4096 | None, None)}
+    post = create_model(f"{class_prefix}POST", __base__=types.RequestBody, **required)
+    put = create_model(f"{class_prefix}PUT", __base__=types.RequestBody, **optional)
+    create: dict[str, Any] = {key: (post, ...)}
+    update: dict[str, Any] = {key: (put, ...)}
+    return (create_model(f"{class_prefix}Create", __base__=types.RequestBody, **create),
+            create_model(f"{class_prefix}Update", __base__=types.RequestBody, **update))
 
 
 def profile_router(
