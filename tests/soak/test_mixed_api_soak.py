@@ -105,7 +105,7 @@ def churn(client: Client, subnet_id: str, members: list[NamedBackend], tag: str)
 
     def cycle(number: int) -> None:
         b1, b2, b3 = members[:3]
-        pair = [(b1.address, b1.port), (b2.address, b2.port)]
+        pair = [(str(b1.address), b1.port), (str(b2.address), b2.port)]
         body = populated_lb_body(subnet_id, pair, name=f"soak-{tag}")
         lb = client.call("POST", LBS, json=body)["loadbalancer"]
         lb_id, pool_id = lb["id"], lb["pools"][0]["id"]
@@ -202,7 +202,8 @@ def test_mixed_api_soak_with_real_amphorae(aio: AllInOne) -> None:
     subnet_id = aio.vip_subnet()["id"]
     backends = [NamedBackend(f"b{i}", gateway) for i in range(1, 5)]
     try:
-        body = populated_lb_body(subnet_id, [(b.address, b.port) for b in backends[:2]], name="soak-resident")
+        pair = [(str(b.address), b.port) for b in backends[:2]]
+        body = populated_lb_body(subnet_id, pair, name="soak-resident")
         resident = aio.call("POST", LBS, json=body, expect=201).json()["loadbalancer"]
         aio.wait_lb(resident["id"])
         resident_amphora = aio.amphorae(resident["id"])[0]["compute_id"]

@@ -119,7 +119,7 @@ def _graphs() -> dict[str, tuple[str, int, int, int]]:
                 models.LoadBalancer.name.like("outage-%"))).scalars():
             members = session.execute(select(func.count()).select_from(models.Member).join(models.Pool).where(
                 models.Pool.load_balancer_id == lb.id)).scalar_one()
-            result[lb.name] = (lb.provisioning_status, len(lb.listeners), len(lb.pools), members)
+            result[str(lb.name)] = (lb.provisioning_status, len(lb.listeners), len(lb.pools), members)
     return result
 
 

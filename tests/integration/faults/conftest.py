@@ -7,30 +7,17 @@ disk of an amphora directory without touching the host's disks.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from octavia.common.config import CONF
-from octavia.network import netns
+from tests.integration.aio import member_servers, mode_params, started, temp_root
 from tests.integration.e2e.traffic import NamedBackend
 from tests.integration.faults.harness import FaultAllInOne
 
 AMPHORAE_DISK = "64m"
-
-
-def _mode_params() -> list[object]:
-    haproxy = CONF.haproxy_amphora.haproxy_cmd
-    haproxy_mark = pytest.mark.skipif(shutil.which(haproxy) is None, reason=f"{haproxy} is not installed")
-    netns_mark = pytest.mark.skipif(not netns.netns_works(), reason="netns mode needs root and `ip netns`")
-    return [
-        pytest.param("netns", marks=[haproxy_mark, netns_mark], id="netns"),
-        pytest.param("loopback", marks=[haproxy_mark], id="loopback"),
-    ]
 
 
 def _mount_tmpfs(path: Path) -> bool:
@@ -48,29 +35,22 @@ def _unmount(path: Path) -> None:
         subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
 
 
-@pytest.fixture(scope="package", params=_mode_params())
+@pytest.fixture(scope="package", params=mode_params())
 def aio(request: pytest.FixtureRequest) -> Iterator[FaultAllInOne]:
-    root = Path(tempfile.mkdtemp(prefix=f"faults-{request.param}-"))
-    service = FaultAllInOne(root, request.param)
-    amphorae = service.state_path / "amphorae"
-    service.amphorae_on_tmpfs = _mount_tmpfs(amphorae)
-    try:
-        service.start()
-        yield service
-    finally:
-        service.close()
-        if service.amphorae_on_tmpfs:
-            _unmount(amphorae)
-        shutil.rmtree(root, ignore_errors=True)
+    with temp_root(f"faults-{request.param}-") as root:
+        service = FaultAllInOne(root, request.param)
+        amphorae = service.state_path / "amphorae"
+        service.amphorae_on_tmpfs = _mount_tmpfs(amphorae)
+        try:
+            with started(service):
+                yield service
+        finally:
+            if service.amphorae_on_tmpfs:
+                _unmount(amphorae)
 
 
 @pytest.fixture
 def backends(aio: FaultAllInOne) -> Iterator[list[NamedBackend]]:
     """Three members on the VIP subnet's gateway address (the host), named b1..b3."""
-    gateway = aio.vip_subnet()["gateway_ip"]
-    servers = [NamedBackend(f"b{i}", gateway) for i in range(1, 4)]
-    try:
+    with member_servers(aio, 3) as servers:
         yield servers
-    finally:
-        for server in servers:
-            server.stop()

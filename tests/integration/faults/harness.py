@@ -70,7 +70,7 @@ class FaultAllInOne(AllInOne):
 
 def create_lb(aio: AllInOne, members: list[NamedBackend], name: str) -> dict[str, Any]:
     """An HTTP:80 load balancer over `members`, ACTIVE (the create response is returned)."""
-    body = populated_lb_body(aio.vip_subnet()["id"], [(m.address, m.port) for m in members], name=name)
+    body = populated_lb_body(aio.vip_subnet()["id"], [(str(m.address), m.port) for m in members], name=name)
     created: dict[str, Any] = aio.call("POST", "/v2/lbaas/loadbalancers", json=body, expect=201).json()
     aio.wait_lb(created["loadbalancer"]["id"])
     return dict(created["loadbalancer"])

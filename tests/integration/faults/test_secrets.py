@@ -143,7 +143,7 @@ def test_secrets_appear_only_where_they_must(
 
     try:
         ref = _store_tls_cert(aio, secrets)
-        members = [(b.address, b.port) for b in backends[:2]]
+        members = [(str(b.address), b.port) for b in backends[:2]]
         body = populated_lb_body(aio.vip_subnet()["id"], members, name="sec")
         listener = body["loadbalancer"]["listeners"][0]
         listener.update(protocol="TERMINATED_HTTPS", protocol_port=443, default_tls_container_ref=ref)
