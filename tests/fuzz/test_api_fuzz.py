@@ -5,33 +5,30 @@ positive and negative data for each operation, then stateful sequences following
 document's links and those schemathesis infers (create -> show / update / delete,
 parents -> children). Passes when no response is a 5xx or breaks its documented
 status, media type or schema, and the database is consistent once the provider has
-settled. `bench/fuzz.py` runs the same for longer; OCTAVIA_FUZZ_SECONDS sizes this one.
+settled. OCTAVIA_FUZZ_SECONDS sizes it; `bench/fuzz.py` and tests/soak run it longer.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.functional.hardening import consistency
 from tests.functional.hardening.live import live_api
-from tests.fuzz import world
-from tests.fuzz.runner import PROJECT, run_schemathesis
+from tests.fuzz.runner import fuzz_and_check
 
 pytestmark = pytest.mark.slow
 
-MAX_TIME = int(os.environ.get("OCTAVIA_FUZZ_SECONDS", "150"))
+SECONDS = int(os.environ.get("OCTAVIA_FUZZ_SECONDS", "150"))
 
 
 def test_fuzz_every_operation(driver_agent: Any, tmp_path: Path) -> None:
     with live_api() as url:
-        ids = world.build(url, {"X-Project-Id": PROJECT})
-        config = world.write_config(tmp_path / "schemathesis.toml", ids, PROJECT)
-        result = run_schemathesis(url, tmp_path, config, max_time=MAX_TIME, max_examples=40, seed=7)
-        print(result.output[-3000:])
-        assert result.returncode == 0, result.output[-20000:]
-        assert result.report["operations"]["tested"] == result.report["operations"]["selected"]
-        assert consistency.check() == []
+        result = fuzz_and_check(url, tmp_path, seconds=SECONDS)
+    print(json.dumps(result.figures()))
+    assert result.returncode == 0, result.output[-20000:]
+    assert result.report["operations"]["tested"] == result.report["operations"]["selected"]
+    assert result.problems == []
