@@ -4,9 +4,7 @@ and one populated pair shared by the module's failure tests."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from octavia.common.config import CONF
 from octavia.network import netns
 from tests.integration.active_standby.harness import TunedAllInOne, wait_pair
-from tests.integration.e2e.harness import populated_lb_body
+from tests.integration.aio import live_lb, member_servers, started, temp_root
 from tests.integration.e2e.traffic import NamedBackend
 
 
@@ -32,36 +30,20 @@ def aio() -> Iterator[TunedAllInOne]:
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    root = Path(tempfile.mkdtemp(prefix="as-"))
-    service = TunedAllInOne(root, "netns", topology="ACTIVE_STANDBY")
-    try:
-        service.start()
-        yield service
-    finally:
-        service.close()
-        shutil.rmtree(root, ignore_errors=True)
+    with temp_root("as-") as root:
+        with started(TunedAllInOne(root, "netns", topology="ACTIVE_STANDBY")) as service:
+            yield service
 
 
 @pytest.fixture(scope="package")
 def backends(aio: TunedAllInOne) -> Iterator[list[NamedBackend]]:
-    gateway = aio.vip_subnet()["gateway_ip"]
-    servers = [NamedBackend(f"b{i}", gateway) for i in (1, 2)]
-    try:
+    with member_servers(aio, 2) as servers:
         yield servers
-    finally:
-        for server in servers:
-            server.stop()
 
 
 @pytest.fixture(scope="package")
 def pair_lb(aio: TunedAllInOne, backends: list[NamedBackend]) -> Iterator[dict[str, Any]]:
     """An ACTIVE_STANDBY LB (HTTP:80 over both members), deleted at the end."""
-    body = populated_lb_body(aio.vip_subnet()["id"], [(b.address, b.port) for b in backends], name="pair")
-    created = aio.call("POST", "/v2/lbaas/loadbalancers", json=body, expect=201).json()["loadbalancer"]
-    aio.wait_lb(created["id"])
-    wait_pair(aio, created["id"], created["vip_address"], gone=None)
-    try:
+    with live_lb(aio, backends, "pair") as created:
+        wait_pair(aio, created["id"], created["vip_address"], gone=None)
         yield created
-    finally:
-        aio.call("DELETE", f"/v2/lbaas/loadbalancers/{created['id']}?cascade=true", expect=(204, 404))
-        aio.wait_lb_gone(created["id"])
