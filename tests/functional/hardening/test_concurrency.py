@@ -131,6 +131,7 @@ def test_concurrent_updates_with_a_real_provider(live: str) -> None:
                 f"{LBS}/{lb_id}", json={"loadbalancer": {"description": f"round-{r}-client-{i}"}}))
             codes = Counter(r.status_code for r in responses)
             assert set(codes) <= {200, 409} and codes[200] >= 1, codes
+            print(f"round {rnd}: {dict(codes)}")
             winners += [r.json()["loadbalancer"]["description"] for r in responses if r.status_code == 200]
         assert consistency.check() == []
         final = http.get(f"{LBS}/{lb_id}").json()["loadbalancer"]
