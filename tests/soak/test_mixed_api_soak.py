@@ -255,7 +255,8 @@ def test_mixed_api_soak_with_real_amphorae(aio: AllInOne) -> None:
 
         aio.call("DELETE", f"{LBS}/{resident['id']}", params={"cascade": "true"}, expect=204)
         aio.wait_lb_gone(resident["id"])
-        assert processes.namespaces() == namespaces_before
+        # Only new namespaces count: other test runs on the host may add or remove theirs.
+        assert processes.namespaces() - namespaces_before == set()
         assert processes.amphora_directories(aio.state_path) == directories_before
         assert aio.get(LBS)["loadbalancers"] == []
     finally:
