@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from tests.functional.hardening.live import live_api
-from tests.fuzz.runner import fuzz_and_check
+from tests.fuzz.runner import fuzz_across_projects, fuzz_and_check
 
 pytestmark = pytest.mark.slow
 
 SECONDS = int(os.environ.get("OCTAVIA_FUZZ_SECONDS", "150"))
+ISOLATION_SECONDS = max(30, SECONDS // 2)
 
 
 def test_fuzz_every_operation(driver_agent: Any, tmp_path: Path) -> None:
@@ -31,4 +32,15 @@ def test_fuzz_every_operation(driver_agent: Any, tmp_path: Path) -> None:
     print(json.dumps(result.figures()))
     assert result.returncode == 0, result.output[-20000:]
     assert result.report["operations"]["tested"] == result.report["operations"]["selected"]
+    assert result.problems == []
+
+
+def test_fuzz_as_another_project(driver_agent: Any, tmp_path: Path, overrides: Any) -> None:
+    """Every operation aimed at one project's objects by a member of another: none shown, none
+    changed, no 5xx, every response as documented."""
+    overrides(group="api_settings", auth_strategy="testing")
+    with live_api() as url:
+        result = fuzz_across_projects(url, tmp_path, seconds=ISOLATION_SECONDS)
+    print(json.dumps(result.figures()))
+    assert result.returncode == 0, result.output[-20000:]
     assert result.problems == []

@@ -21,12 +21,14 @@ PROBABILITY = 0.8
 
 
 class Builder:
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, admin_headers: dict[str, str] | None = None) -> None:
         self.client = client
+        self.admin_headers = admin_headers
         self.ids: dict[str, list[str]] = defaultdict(list)
 
-    def post(self, path: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
-        resp = self.client.post(path, json={key: body})
+    def post(self, path: str, key: str, body: dict[str, Any], *, admin: bool = False) -> dict[str, Any]:
+        headers = self.admin_headers if admin else None
+        resp = self.client.post(path, json={key: body}, headers=headers)
         assert resp.status_code == 201, resp.text
         return dict(resp.json()[key])
 
@@ -73,21 +75,28 @@ class Builder:
 
     def admin_objects(self) -> None:
         fp = self.post("/v2/lbaas/flavorprofiles", "flavorprofile",
-                       {"name": "fuzz", "provider_name": "noop_driver", "flavor_data": "{}"})
-        flavor = self.post("/v2/lbaas/flavors", "flavor", {"name": "fuzz", "flavor_profile_id": fp["id"]})
+                       {"name": "fuzz", "provider_name": "noop_driver", "flavor_data": "{}"}, admin=True)
+        flavor = self.post("/v2/lbaas/flavors", "flavor", {"name": "fuzz", "flavor_profile_id": fp["id"]},
+                           admin=True)
         azp = self.post("/v2/lbaas/availabilityzoneprofiles", "availability_zone_profile",
-                        {"name": "fuzz", "provider_name": "noop_driver", "availability_zone_data": "{}"})
+                        {"name": "fuzz", "provider_name": "noop_driver", "availability_zone_data": "{}"},
+                        admin=True)
         az = self.post("/v2/lbaas/availabilityzones", "availability_zone",
-                       {"name": "fuzz-az", "availability_zone_profile_id": azp["id"]})
+                       {"name": "fuzz-az", "availability_zone_profile_id": azp["id"]}, admin=True)
         self.ids["profile"] += [fp["id"], azp["id"]]
         self.ids["flavor"].append(flavor["id"])
         self.ids["az"].append(az["name"])
 
 
-def build(base_url: str, headers: dict[str, str], trees: int = 3) -> dict[str, list[str]]:
-    """Create the world through the API; returns ids by kind."""
+# Kinds of ids that belong to a project (flavors and availability zones are everyone's).
+PROJECT_KINDS = ("lb", "listener", "pool", "member", "hm", "policy", "rule")
+
+
+def build(base_url: str, headers: dict[str, str], trees: int = 3,
+          admin_headers: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """Create the world through the API (admin objects with `admin_headers`); ids by kind."""
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
-        builder = Builder(client)
+        builder = Builder(client, admin_headers)
         for n in range(trees):
             builder.tree(n)
         builder.admin_objects()
