@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, Select, and_, exists, false, or_, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, Select, and_, exists, false, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from octavia.common import exceptions
@@ -236,7 +236,9 @@ def paginate(rows: list[Any], p: ListParams) -> tuple[list[Any], bool]:
     return rows, more
 
 
-def links(base_url: str, items: list[dict[str, Any]] | list[Any], p: ListParams, more: bool) -> list[dict[str, str]]:
+def links(
+    base_url: str, items: list[dict[str, Any]] | list[Any], p: ListParams, more: bool
+) -> list[dict[str, str]]:
     """Upstream keeps only limit, sort, sort_key, marker and page_reverse in link hrefs."""
     out: list[dict[str, str]] = []
     if not items:

@@ -72,7 +72,8 @@ def validate(body: dict[str, Any]) -> dict[str, Any]:
             )
         vip["vip_network_id"] = vip["vip_network_id"] or subnet.network_id
         cidr = getattr(subnet, "cidr", None)
-        if vip["vip_address"] and cidr and ipaddress.ip_address(vip["vip_address"]) not in ipaddress.ip_network(cidr):
+        address = vip["vip_address"]
+        if address and cidr and ipaddress.ip_address(address) not in ipaddress.ip_network(cidr):
             raise exceptions.ValidationException(
                 detail=f"The VIP address {vip['vip_address']} is not in subnet {subnet.id}."
             )
@@ -83,8 +84,9 @@ def validate(body: dict[str, Any]) -> dict[str, Any]:
     seen = {vip["vip_subnet_id"]} if vip["vip_subnet_id"] else set()
     for extra in body.get("additional_vips") or []:
         if extra["subnet_id"] in seen:
-            raise exceptions.ValidationException(detail="Duplicate VIP subnet(s) specified. Only one IP can be "
-                                                        "bound per subnet.")
+            raise exceptions.ValidationException(
+                detail="Duplicate VIP subnet(s) specified. Only one IP can be bound per subnet."
+            )
         seen.add(extra["subnet_id"])
         subnet = _lookup("Subnet", driver.get_subnet, extra["subnet_id"])
         if vip["vip_network_id"] and subnet.network_id != vip["vip_network_id"]:

@@ -22,7 +22,8 @@ def test_version_document_lists_current_v2_30(api):
 
 def test_create_show_and_reach_active(api):
     subnet = str(uuid.uuid4())
-    resp = api.post(LBS, json={"loadbalancer": {"vip_subnet_id": subnet, "name": "web", "tags": ["a", "b", "a"]}})
+    body = {"vip_subnet_id": subnet, "name": "web", "tags": ["a", "b", "a"]}
+    resp = api.post(LBS, json={"loadbalancer": body})
     assert resp.status_code == 201, resp.text
     assert resp.headers["x-openstack-request-id"].startswith("req-")
     lb = resp.json()["loadbalancer"]
@@ -64,7 +65,8 @@ def test_update_locks_then_unlocks(api):
     [
         ({"vip_subnet_id": "nope"}, "Value should be UUID format"),
         ({}, "VIP must contain one of"),
-        ({"vip_subnet_id": str(uuid.uuid4()), "bogus": 1}, "Unknown attribute for argument loadbalancer: bogus"),
+        ({"vip_subnet_id": str(uuid.uuid4()), "bogus": 1},
+         "Unknown attribute for argument loadbalancer: bogus"),
         ({"vip_subnet_id": str(uuid.uuid4()), "name": "x" * 256}, "maximum character requirement of 255"),
         ({"vip_subnet_id": str(uuid.uuid4()), "vip_address": "300.1.1.1"}, "IPv4 or IPv6"),
         ({"vip_subnet_id": str(uuid.uuid4()), "provider": "nosuch"}, "Provider 'nosuch' is not enabled."),

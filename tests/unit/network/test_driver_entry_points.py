@@ -13,7 +13,9 @@ from octavia.network.base import AbstractNetworkDriver
 CONTRACTS = {"octavia.compute.drivers": ComputeBase, "octavia.network.drivers": AbstractNetworkDriver}
 EXPECTED = {
     "octavia.compute.drivers": {"compute_noop_driver", "compute_local_driver", "compute_nova_driver"},
-    "octavia.network.drivers": {"network_noop_driver", "network_local_driver", "allowed_address_pairs_driver"},
+    "octavia.network.drivers": {
+        "network_noop_driver", "network_local_driver", "allowed_address_pairs_driver"
+    },
 }
 
 
