@@ -57,6 +57,15 @@ def _set(value: Any) -> Any:
     return None if isinstance(value, dm.UnsetType) else value
 
 
+_HAPROXY_ONLY = "UDP and SCTP are not served by this amphora data plane yet"
+
+
+def _check_protocol(protocol: Any) -> None:
+    """HAProxy 2.6 has no generic UDP (DATAPLANE-FACTS): refuse cleanly instead of an ERROR later."""
+    if _set(protocol) in (c.PROTOCOL_UDP, c.PROTOCOL_SCTP):
+        raise _unsupported(f"{_HAPROXY_ONLY}: {_set(protocol)}")
+
+
 class AmphoraProviderDriver(ProviderDriver):
     def __init__(self) -> None:
         super().__init__()
@@ -69,8 +78,13 @@ class AmphoraProviderDriver(ProviderDriver):
 
     def loadbalancer_create(self, loadbalancer: dm.LoadBalancer) -> None:
         _check_topology(_set(loadbalancer.flavor) or {})
+        for listener in _set(loadbalancer.listeners) or []:
+            _check_protocol(listener.protocol)
         pools = [_set(listener.default_pool) for listener in _set(loadbalancer.listeners) or []]
         pools += _set(loadbalancer.pools) or []
+        for pool in pools:
+            if pool:
+                _check_protocol(pool.protocol)
         _check_reachable(member for pool in pools if pool for member in _set(pool.members) or [])
         rpc.cast("create_load_balancer", loadbalancer_id=loadbalancer.loadbalancer_id,
                  flavor=_set(loadbalancer.flavor) or {},
@@ -89,6 +103,7 @@ class AmphoraProviderDriver(ProviderDriver):
 
     # Listener
     def listener_create(self, listener: dm.Listener) -> None:
+        _check_protocol(listener.protocol)
         rpc.cast("create_listener", listener_id=listener.listener_id)
 
     def listener_update(self, old_listener: dm.Listener, new_listener: dm.Listener) -> None:
@@ -99,6 +114,7 @@ class AmphoraProviderDriver(ProviderDriver):
 
     # Pool
     def pool_create(self, pool: dm.Pool) -> None:
+        _check_protocol(pool.protocol)
         rpc.cast("create_pool", pool_id=pool.pool_id)
 
     def pool_update(self, old_pool: dm.Pool, new_pool: dm.Pool) -> None:

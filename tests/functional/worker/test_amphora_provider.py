@@ -268,3 +268,21 @@ def test_failed_build_ends_in_error_and_cleans_up(failing_compute: None, amphora
     assert FailingComputeDriver.built and FailingComputeDriver.deleted == FailingComputeDriver.built
     assert [a.status for a in _amphorae(lb["id"])] == ["DELETED"]
     assert amphora_api.get(f"/v2/octavia/amphorae?loadbalancer_id={lb['id']}").json()["amphorae"] == []
+
+
+def test_udp_and_sctp_are_refused_cleanly(amphora_api: ApiClient) -> None:
+    lb_id = amphora_api.create_lb()["id"]
+    for protocol in ("UDP", "SCTP"):
+        resp = amphora_api.post(
+            "/v2/lbaas/listeners",
+            json={"listener": {"loadbalancer_id": lb_id, "protocol": protocol, "protocol_port": 53}},
+        )
+        assert resp.status_code == 501, resp.text
+        assert f"not served by this amphora data plane yet: {protocol}" in resp.json()["faultstring"]
+        resp = amphora_api.post(
+            "/v2/lbaas/pools",
+            json={"pool": {"loadbalancer_id": lb_id, "protocol": protocol, "lb_algorithm": "ROUND_ROBIN"}},
+        )
+        assert resp.status_code == 501, resp.text
+    assert amphora_api.get(f"{LB}/{lb_id}").json()["loadbalancer"]["provisioning_status"] == "ACTIVE"
+    assert amphora_api.get("/v2/lbaas/listeners").json()["listeners"] == []
