@@ -82,13 +82,13 @@ def validate(body: dict[str, Any]) -> dict[str, Any]:
     for sg_id in body.get("vip_sg_ids") or []:
         _lookup("Security Group", driver.get_security_group, sg_id)
     seen = {vip["vip_subnet_id"]} if vip["vip_subnet_id"] else set()
-    for extra in body.get("additional_vips") or []:
-        if extra["subnet_id"] in seen:
+    for extra in body.get("additional_vips") or []:  # AdditionalVip models of the parsed body
+        if extra.subnet_id in seen:
             raise exceptions.ValidationException(
                 detail="Duplicate VIP subnet(s) specified. Only one IP can be bound per subnet."
             )
-        seen.add(extra["subnet_id"])
-        subnet = _lookup("Subnet", driver.get_subnet, extra["subnet_id"])
+        seen.add(extra.subnet_id)
+        subnet = _lookup("Subnet", driver.get_subnet, extra.subnet_id)
         if vip["vip_network_id"] and subnet.network_id != vip["vip_network_id"]:
             raise exceptions.ValidationException(
                 detail="All VIP subnets must belong to the same network."
