@@ -12,18 +12,4 @@ _MODULES = (
     "availability_zone_profiles", "amphorae",
 )
 
-
-def _load() -> list[APIRouter]:
-    routers = []
-    for name in _MODULES:
-        try:
-            module = importlib.import_module(f"octavia.api.v2.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"octavia.api.v2.{name}":
-                continue
-            raise
-        routers.append(module.router)
-    return routers
-
-
-ROUTERS = _load()
+ROUTERS: list[APIRouter] = [importlib.import_module(f"octavia.api.v2.{name}").router for name in _MODULES]
