@@ -28,6 +28,12 @@ def load(session: Session, name: str) -> models.AvailabilityZone:
 
 def create(session: Session, *, name: str, description: str | None, enabled: bool,
            profile_id: str) -> models.AvailabilityZone:
+    if not name or "/" in name or name == c.NIL_UUID:
+        # The name is the AZ's URL path segment: these could never be shown, updated or deleted.
+        raise exceptions.ValidationException(
+            detail="An availability zone name must be non-empty, must not contain '/' and must not "
+            "be the nil UUID."
+        )
     if profile_id == c.NIL_UUID or session.get(models.AvailabilityZoneProfile, profile_id) is None:
         raise exceptions.InvalidOption(value=profile_id, option="availability_zone_profile_id")
     if session.get(M, name) is not None:

@@ -25,3 +25,22 @@ def test_additional_vips_are_validated(api: Any) -> None:
         assert resp.status_code == 400, resp.text
         assert resp.json()["faultstring"] == f"Validation failure: {fault}"
     assert api.get(LBS).json()["loadbalancers"] == []
+
+
+def test_an_availability_zone_name_must_be_addressable(api: Any) -> None:
+    """An AZ named "" (or "a/b") was created and could never be shown, updated or deleted."""
+    profile = api.post("/v2/lbaas/availabilityzoneprofiles", json={"availability_zone_profile": {
+        "name": "p", "provider_name": "noop_driver", "availability_zone_data": "{}"}}).json()
+    profile_id = profile["availability_zone_profile"]["id"]
+    for name in ("", "a/b", "/", "00000000-0000-0000-0000-000000000000"):
+        resp = api.post("/v2/lbaas/availabilityzones", json={"availability_zone": {
+            "name": name, "availability_zone_profile_id": profile_id}})
+        assert resp.status_code == 400, (name, resp.text)
+        assert resp.json()["faultstring"] == (
+            "Validation failure: An availability zone name must be non-empty, must not contain '/' and "
+            "must not be the nil UUID.")
+    assert api.get("/v2/lbaas/availabilityzones").json()["availability_zones"] == []
+    resp = api.post("/v2/lbaas/availabilityzones", json={"availability_zone": {
+        "name": "a b?#%", "availability_zone_profile_id": profile_id}})
+    assert resp.status_code == 201
+    assert api.delete("/v2/lbaas/availabilityzones/a%20b%3F%23%25").status_code == 204
