@@ -22,7 +22,7 @@ from tests.fuzz.runner import fuzz_across_projects, fuzz_and_check
 
 pytestmark = pytest.mark.slow
 
-SECONDS = int(os.environ.get("OCTAVIA_FUZZ_SECONDS", "150"))
+SECONDS = int(os.environ.get("OCTAVIA_FUZZ_SECONDS", "120"))
 ISOLATION_SECONDS = max(30, SECONDS // 2)
 
 
