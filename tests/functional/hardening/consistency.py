@@ -25,7 +25,7 @@ TREE: tuple[type[Any], ...] = (
 
 def pending(session: Session) -> list[str]:
     """Objects still in a PENDING_* state."""
-    out = []
+    out: list[str] = []
     for model in TREE:
         status = model.provisioning_status
         rows = session.execute(select(model.id, status).where(status.in_(c.PENDING_STATUSES))).all()
@@ -80,22 +80,22 @@ def problems(session: Session) -> list[str]:
             else:
                 live_lb(kind, child.id, pool.load_balancer_id, child.project_id)
     for pol in policies.values():
-        li = listeners.get(pol.listener_id)
-        if li is None:
+        owner = listeners.get(pol.listener_id)
+        if owner is None:
             out.append(f"l7policy {pol.id}: listener {pol.listener_id} does not exist")
             continue
-        live_lb("l7policy", pol.id, li.load_balancer_id, pol.project_id)
+        live_lb("l7policy", pol.id, owner.load_balancer_id, pol.project_id)
         if pol.redirect_pool_id is not None:
             pool = pools.get(pol.redirect_pool_id)
-            if pool is None or pool.load_balancer_id != li.load_balancer_id:
+            if pool is None or pool.load_balancer_id != owner.load_balancer_id:
                 out.append(f"l7policy {pol.id}: redirect pool {pol.redirect_pool_id} missing or of other LB")
     for rule in rules:
-        pol = policies.get(rule.l7policy_id)
-        li = listeners.get(pol.listener_id) if pol is not None else None
-        if pol is None or li is None:
+        parent = policies.get(rule.l7policy_id)
+        via = listeners.get(parent.listener_id) if parent is not None else None
+        if via is None:
             out.append(f"l7rule {rule.id}: policy {rule.l7policy_id} (or its listener) does not exist")
         else:
-            live_lb("l7rule", rule.id, li.load_balancer_id, rule.project_id)
+            live_lb("l7rule", rule.id, via.load_balancer_id, rule.project_id)
 
     positions: dict[str, list[int]] = defaultdict(list)
     for pol in policies.values():

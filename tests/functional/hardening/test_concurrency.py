@@ -7,6 +7,7 @@ test instead of hanging it.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -78,6 +79,10 @@ def lb_row(lb_id: str) -> models.LoadBalancer:
         return lb
 
 
+def put_lb(http: httpx.Client, lb_id: str, field: str, rnd: int, i: int) -> httpx.Response:
+    return http.put(f"{LBS}/{lb_id}", json={"loadbalancer": {field: f"round-{rnd}-client-{i}"}})
+
+
 def create_lb(http: httpx.Client, **fields: Any) -> dict[str, Any]:
     resp = http.post(LBS, json={"loadbalancer": {"vip_subnet_id": str(uuid.uuid4()), **fields}})
     assert resp.status_code == 201, resp.text
@@ -90,8 +95,7 @@ def test_one_update_wins_each_round(live_unsettled: str) -> None:
         lb_id = create_lb(http)["id"]
         settle(lb_id)
         for rnd in range(ROUNDS):
-            responses = fire(CLIENTS, lambda i, r=rnd: http.put(
-                f"{LBS}/{lb_id}", json={"loadbalancer": {"name": f"round-{r}-client-{i}"}}))
+            responses = fire(CLIENTS, functools.partial(put_lb, http, lb_id, "name", rnd))
             codes = Counter(r.status_code for r in responses)
             assert codes == {200: 1, 409: CLIENTS - 1}, codes
             winner = next(r for r in responses if r.status_code == 200).json()["loadbalancer"]
@@ -127,8 +131,7 @@ def test_concurrent_updates_with_a_real_provider(live: str) -> None:
         winners: list[str] = []
         for rnd in range(3):
             assert consistency.wait_settled() == []
-            responses = fire(CLIENTS, lambda i, r=rnd: http.put(
-                f"{LBS}/{lb_id}", json={"loadbalancer": {"description": f"round-{r}-client-{i}"}}))
+            responses = fire(CLIENTS, functools.partial(put_lb, http, lb_id, "description", rnd))
             codes = Counter(r.status_code for r in responses)
             assert set(codes) <= {200, 409} and codes[200] >= 1, codes
             print(f"round {rnd}: {dict(codes)}")
