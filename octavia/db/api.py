@@ -14,8 +14,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from octavia.common import config
 
@@ -91,9 +92,33 @@ def set_engine(engine: Engine | None) -> None:
         _factory = sessionmaker(bind=engine, expire_on_commit=False) if engine else None
 
 
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _flush: UOWTransaction) -> None:
+    session.info["flushed"] = True
+
+
+def _wrote(session: Session) -> bool:
+    return bool(session.info.get("flushed") or session.new or session.dirty or session.deleted)
+
+
+def _end_read(conn: Connection, session: Session) -> None:
+    """Commit (which, unlike a rollback, keeps the loaded rows usable after the scope);
+    a connection lost by now only costs the connection."""
+    try:
+        session.commit()
+    except DBAPIError:
+        session.expunge_all()
+        conn.invalidate()
+
+
 @contextlib.contextmanager
 def session_scope(write: bool = False) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on any error."""
+    """A session whose transaction commits on success and rolls back on any error.
+
+    A read that has its rows ends its transaction without failing: the worker reads
+    an amphora, talks to it for seconds, then leaves the scope, and a connection that
+    dropped meanwhile must not turn that finished work into an error (nothing was
+    written, so nothing is lost)."""
     engine = get_engine()
     assert _factory is not None
     with engine.connect() as conn:
@@ -101,9 +126,13 @@ def session_scope(write: bool = False) -> Iterator[Session]:
         with Session(bind=conn, expire_on_commit=False) as session:
             try:
                 yield session
-                session.commit()
+                if write or _wrote(session):
+                    session.commit()
+                else:
+                    _end_read(conn, session)
             except BaseException:
                 session.rollback()
                 raise
             finally:
-                conn.info["write"] = False
+                if not conn.invalidated:
+                    conn.info["write"] = False

@@ -20,6 +20,7 @@ from octavia.common.config import CONF
 from octavia.controller.worker import completion, pair_store, store
 from octavia.controller.worker.flows import active_standby, amphora_flows
 from octavia.controller.worker.tasks import amphora_tasks, config_tasks, status_tasks
+from octavia.db import retry
 from octavia.providers import noop_completion as done
 
 LOG = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ Tree = dict[str, Any]
 Builder = Callable[[Tree], completion.Message]
 
 PENDING = {"created": c.PENDING_CREATE, "updated": c.PENDING_UPDATE, "deleted": c.PENDING_DELETE}
+# How long the final status of an operation waits for the database: far past any
+# flow step's own budget, because giving up leaves the objects PENDING_* (locked).
+FINAL_STATUS_S = 600.0
 
 
 def run_flow(flow: linear_flow.Flow, **inputs: Any) -> None:
@@ -129,7 +133,7 @@ class ControllerWorker:
                 run_flow(flow, **inputs)
             except Exception:
                 LOG.exception("Load balancer %s %s failed; marking it ERROR", lb_id, what)
-                store.apply_status(completion.load_balancer_error(lb_id, store.pending_children(lb_id)))
+                _final_status(lambda: completion.load_balancer_error(lb_id, store.pending_children(lb_id)))
 
     # --- children ---------------------------------------------------------------------
 
@@ -155,14 +159,18 @@ class ControllerWorker:
                     config_tasks.UpdateAllAmphoraeListeners(name="push-config")), lb_id=lb_id)
             except Exception:
                 LOG.exception("%s %s of %s failed; marking it ERROR", kind, outcome, object_id)
-                store.apply_status(completion.failed(message, completion.locked_ids(message, kind)))
+                _final_status(lambda: completion.failed(message, completion.locked_ids(message, kind)))
                 return
-            store.apply_status(message)
+            _final_status(lambda: message)
 
     def _lock(self, lb_id: str) -> threading.Lock:
         """One operation per LB at a time in this worker (the API's lock spans workers)."""
         with self._guard:
             return self._lb_locks.setdefault(lb_id, threading.Lock())
+
+
+def _final_status(build: Callable[[], completion.Message]) -> None:
+    retry.while_unavailable(lambda: store.apply_status(build()), FINAL_STATUS_S, "final status")
 
 
 def _settled(tree: Tree) -> completion.Message:

@@ -118,6 +118,13 @@ def _walk(node: dict[str, Any], kind: str = "loadbalancer") -> list[tuple[str, s
     return found
 
 
+def _problems(aio: FaultAllInOne) -> list[str]:
+    """The service's own warnings and errors (not the API's access log), for a failure's message."""
+    lines = aio.log_path.read_text(errors="replace").splitlines()
+    return [line[:300] for line in lines
+            if ("level=WARNING" in line or "level=ERROR" in line) and "octavia.api" not in line][-40:]
+
+
 def _members(aio: FaultAllInOne, lb_id: str) -> list[dict[str, Any]]:
     return list(aio.status_tree(lb_id)["listeners"][0]["pools"][0]["members"])
 
@@ -157,7 +164,7 @@ def test_worker_and_api_ride_out_a_database_outage(
              "member": member["provisioning_status"]}
     print(f"\n{outage.name}: API during the outage {dict(codes)}; settled {settle_s:.1f} s after it; "
           f"final {final}; {result.ok} requests through the VIP, {result.failed} failed")
-    assert settled, _pending(aio, [base["id"], new_id])
+    assert settled, (_pending(aio, [base["id"], new_id]), _problems(aio))
     assert set(codes) <= {200, 409, 503} and codes[503] > 0, codes
     # The data plane does not need the database.
     assert result.failed == 0, result.errors

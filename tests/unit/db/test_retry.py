@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from octavia.db import api as db_api
 from octavia.db import retry
@@ -15,14 +17,20 @@ def _unavailable() -> OperationalError:
     return OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
 
 
-def test_work_is_run_again_until_the_database_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+def _pool_exhausted() -> PoolTimeout:
+    return PoolTimeout("QueuePool limit of size 10 overflow 20 reached, connection timed out")
+
+
+@pytest.mark.parametrize("failure", [_unavailable, _pool_exhausted])
+def test_work_is_run_again_until_the_database_answers(monkeypatch: pytest.MonkeyPatch,
+                                                      failure: Callable[[], Exception]) -> None:
     monkeypatch.setattr(retry, "FIRST_PAUSE", 0.001)
     attempts = []
 
     def work() -> str:
         attempts.append(1)
         if len(attempts) < 4:
-            raise _unavailable()
+            raise failure()
         return "done"
 
     assert retry.while_unavailable(work, 5.0, "a test") == "done"

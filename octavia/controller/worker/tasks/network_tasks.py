@@ -8,16 +8,24 @@ from typing import Any
 from taskflow import task
 
 from octavia.controller.worker import drivers, store
+from octavia.db import retry
 
 LOG = logging.getLogger(__name__)
 
 
 class PlugVip(task.Task):
+    """The network driver records the amphora's VIP port in the amphora's transaction; a
+    plug whose commit the database lost is made again (plugging is repeatable), so a
+    short outage delays the build instead of failing it."""
+
     default_provides = "vip_plug"
 
     def execute(self, lb_id: str, amphora_id: str) -> Any:
-        with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id, write=True) as amp:
-            plug = drivers.network().plug_vip(lb, amp)
+        def plug_once() -> Any:
+            with store.loaded_load_balancer(lb_id) as lb, store.loaded_amphora(amphora_id, write=True) as amp:
+                return drivers.network().plug_vip(lb, amp)
+
+        plug = retry.while_unavailable(plug_once, store.DB_RETRY_S, f"VIP plug of amphora {amphora_id}")
         store.update_amphora(amphora_id, **plug.as_amphora_columns())
         return plug
 
