@@ -25,6 +25,7 @@ LOG = logging.getLogger(__name__)
 POLL_INTERVAL = 0.02
 HARD_STOP_TIMEOUT = 5.0
 MAX_LOG_BYTES = 1 << 20
+SERVER_STATE_VERSION = "1\n"  # the first line of `show servers state` (its format version)
 
 
 class HAProxyError(RuntimeError):
@@ -201,6 +202,7 @@ class HAProxyInstance:
                 before = master_cli.show_proc(self.paths.master_socket)
             except master_cli.MasterCLIError as exc:
                 raise HAProxyError(f"Cannot reload, the HAProxy master does not answer: {exc}") from exc
+            self._save_server_state()
             offset = self._log_offset()
             try:
                 master_cli.send_command(self.paths.master_socket, "reload", timeout=1.0)
@@ -215,6 +217,19 @@ class HAProxyInstance:
             self._running_config = haproxy_files.read_config(self.paths)
             write_atomically(self.paths.enabled_marker, b"")
             return f"haproxy for {self.paths.lb_id} reloaded"
+
+    def _save_server_state(self) -> None:
+        """Carry health, weights and admin states over the reload: the new worker loads
+        them (`load-server-state-from-file`), so a member known DOWN does not get traffic
+        again until its checks fail, and one drained at runtime stays drained."""
+        try:
+            state = master_cli.send_command(self.paths.stats_socket, "show servers state", timeout=2.0)
+        except master_cli.MasterCLIError as exc:
+            LOG.warning("Load balancer %s: server states not saved before the reload: %s",
+                        self.paths.lb_id, exc)
+            return
+        if state.startswith(SERVER_STATE_VERSION):
+            write_atomically(self.paths.server_state, state.encode())
 
     def _wait_reloaded(self, before: master_cli.ProcTable) -> str | None:
         """None once a new worker generation serves; else why the reload did not take."""

@@ -53,6 +53,11 @@ class LBPaths:
         return os.path.join(self.directory, "haproxy.sock")
 
     @property
+    def server_state(self) -> str:
+        """`show servers state` saved before a reload (the config's `server-state-file`)."""
+        return os.path.join(self.directory, "servers.state")
+
+    @property
     def master_socket(self) -> str:
         return os.path.join(self.directory, "master.sock")
 

@@ -50,7 +50,8 @@ def parse_show_proc(text: str) -> ProcTable:
 
 
 def send_command(socket_path: str, command: str, timeout: float = 2.0) -> str:
-    """Run one command; closing our write side makes HAProxy answer and hang up."""
+    """Run one command on a master or stats socket; closing our write side makes HAProxy
+    answer and hang up."""
     deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
     try:

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from octavia.amphorae.agent import master_cli
 from tests.integration.agent.conftest import (
     Agent,
     free_port,
@@ -277,3 +278,44 @@ def test_restarted_agent_adopts_haproxy_left_by_a_crash(pki) -> None:  # type: i
         assert haproxy_pids_under(own.directory) == set()
     finally:
         stop_agent(own)
+
+
+def _stats(agent: Agent, lb_id: str, command: str) -> str:
+    return master_cli.send_command(f"{agent.lb_dir(lb_id)}/haproxy.sock", command)
+
+
+def _worker_pid(agent: Agent, lb_id: str) -> str:
+    return next(line for line in _stats(agent, lb_id, "show info").splitlines() if line.startswith("Pid:"))
+
+
+def test_runtime_server_states_survive_a_reload(agent: Agent) -> None:
+    """A server put in maintenance at runtime (or found DOWN) is still so in the new
+    worker: the agent saves `show servers state` where the config loads it from."""
+    lb_id, port = str(uuid.uuid4()), free_port(agent.address(2))
+    lb_dir = agent.lb_dir(lb_id)
+    backend_port = free_port(agent.address(2))
+
+    def config(body: str) -> str:
+        text = tiny_config(agent, lb_id, port, body)
+        state_file = f"    server-state-file {lb_dir}/servers.state\n"
+        text = text.replace("    maxconn 1000\n", "    maxconn 1000\n" + state_file)
+        text = text.replace("defaults\n", "defaults\n    load-server-state-from-file global\n")
+        return text + f"backend bk\n    server s1 {agent.address(2)}:{backend_port}\n"
+
+    assert _upload(agent, lb_id, config("v0"))[0] == 202
+    assert _action(agent, lb_id, "start")[0] == 202
+    try:
+        pid_before = _worker_pid(agent, lb_id)
+        assert _stats(agent, lb_id, "set server bk/s1 state maint").strip() == ""
+        assert _upload(agent, lb_id, config("v1"))[0] == 202
+        code, body = _action(agent, lb_id, "reload")
+        assert code == 202, body
+        assert http_get(agent.address(2), port) == (200, b"v1")
+        assert _worker_pid(agent, lb_id) != pid_before
+        lines = [line.split() for line in _stats(agent, lb_id, "show servers state bk").splitlines()
+                 if line and not line.startswith("#")][1:]
+        # srv_admin_state (the 7th field) 0x01: forced maintenance.
+        assert [(fields[3], int(fields[6]) & 0x01) for fields in lines] == [("s1", 1)]
+        assert os.path.exists(f"{lb_dir}/servers.state")
+    finally:
+        agent.request("DELETE", f"/1.0/loadbalancer/{lb_id}")
