@@ -17,7 +17,7 @@ import subprocess
 import threading
 import time
 
-from octavia.amphorae.agent import haproxy_files, master_cli
+from octavia.amphorae.agent import haproxy_files, master_cli, server_state
 from octavia.amphorae.agent.layout import LBPaths, write_atomically
 
 LOG = logging.getLogger(__name__)
@@ -221,7 +221,8 @@ class HAProxyInstance:
     def _save_server_state(self) -> None:
         """Carry health, weights and admin states over the reload: the new worker loads
         them (`load-server-state-from-file`), so a member known DOWN does not get traffic
-        again until its checks fail, and one drained at runtime stays drained."""
+        again until its checks fail, and one drained at runtime stays drained (except
+        states the new configuration must reset, see `server_state`)."""
         try:
             state = master_cli.send_command(self.paths.stats_socket, "show servers state", timeout=2.0)
         except master_cli.MasterCLIError as exc:
@@ -229,7 +230,8 @@ class HAProxyInstance:
                         self.paths.lb_id, exc)
             return
         if state.startswith(SERVER_STATE_VERSION):
-            write_atomically(self.paths.server_state, state.encode())
+            new_config = (haproxy_files.read_config(self.paths) or b"").decode(errors="replace")
+            write_atomically(self.paths.server_state, server_state.carried(state, new_config).encode())
 
     def _wait_reloaded(self, before: master_cli.ProcTable) -> str | None:
         """None once a new worker generation serves; else why the reload did not take."""

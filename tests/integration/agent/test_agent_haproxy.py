@@ -289,33 +289,41 @@ def _worker_pid(agent: Agent, lb_id: str) -> str:
 
 
 def test_runtime_server_states_survive_a_reload(agent: Agent) -> None:
-    """A server put in maintenance at runtime (or found DOWN) is still so in the new
-    worker: the agent saves `show servers state` where the config loads it from."""
+    """A checked server put in maintenance at runtime (or found DOWN) is still so in
+    the new worker; a server the old config disabled and the new one enables starts
+    afresh instead of staying stopped."""
     lb_id, port = str(uuid.uuid4()), free_port(agent.address(2))
     lb_dir = agent.lb_dir(lb_id)
-    backend_port = free_port(agent.address(2))
+    backend = f"{agent.address(2)}:{free_port(agent.address(2))}"
 
-    def config(body: str) -> str:
+    def config(body: str, s2_option: str) -> str:
         text = tiny_config(agent, lb_id, port, body)
         state_file = f"    server-state-file {lb_dir}/servers.state\n"
         text = text.replace("    maxconn 1000\n", "    maxconn 1000\n" + state_file)
         text = text.replace("defaults\n", "defaults\n    load-server-state-from-file global\n")
-        return text + f"backend bk\n    server s1 {agent.address(2)}:{backend_port}\n"
+        servers = f"    server s1 {backend} check inter 60s\n    server s2 {backend} {s2_option}\n"
+        return text + "backend bk\n" + servers
 
-    assert _upload(agent, lb_id, config("v0"))[0] == 202
+    def servers() -> dict[str, tuple[int, str]]:
+        """server -> (maintenance forced at runtime, status)."""
+        dump = _stats(agent, lb_id, "show servers state bk").splitlines()[2:]
+        state = [line.split() for line in dump if line]
+        rows = [line.split(",") for line in _stats(agent, lb_id, "show stat").splitlines()]
+        stat = {row[1]: row[17] for row in rows if len(row) > 17 and row[0] == "bk"}
+        return {fields[3]: (int(fields[6]) & 0x01, stat[fields[3]]) for fields in state}
+
+    assert _upload(agent, lb_id, config("v0", "disabled"))[0] == 202
     assert _action(agent, lb_id, "start")[0] == 202
     try:
         pid_before = _worker_pid(agent, lb_id)
         assert _stats(agent, lb_id, "set server bk/s1 state maint").strip() == ""
-        assert _upload(agent, lb_id, config("v1"))[0] == 202
+        assert servers() == {"s1": (1, "MAINT"), "s2": (1, "MAINT")}
+        assert _upload(agent, lb_id, config("v1", ""))[0] == 202
         code, body = _action(agent, lb_id, "reload")
         assert code == 202, body
         assert http_get(agent.address(2), port) == (200, b"v1")
         assert _worker_pid(agent, lb_id) != pid_before
-        lines = [line.split() for line in _stats(agent, lb_id, "show servers state bk").splitlines()
-                 if line and not line.startswith("#")][1:]
-        # srv_admin_state (the 7th field) 0x01: forced maintenance.
-        assert [(fields[3], int(fields[6]) & 0x01) for fields in lines] == [("s1", 1)]
+        assert servers() == {"s1": (1, "MAINT"), "s2": (0, "no check")}
         assert os.path.exists(f"{lb_dir}/servers.state")
     finally:
         agent.request("DELETE", f"/1.0/loadbalancer/{lb_id}")

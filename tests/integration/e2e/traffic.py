@@ -8,8 +8,10 @@ mode), and answer every GET with their own name.
 from __future__ import annotations
 
 import collections
+import contextlib
 import http.client
 import http.server
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +31,16 @@ class _NameHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.server.hits += 1
 
+    def setup(self) -> None:
+        super().setup()
+        with self.server.lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Quiet: health checks alone would fill the test output."""
 
@@ -42,14 +54,22 @@ class NamedBackend(http.server.ThreadingHTTPServer):
     def __init__(self, name: str, address: str, port: int = 0) -> None:
         self.name = name
         self.hits = 0
+        self.lock = threading.Lock()
+        self.connections: set[socket.socket] = set()
         super().__init__((address, port), _NameHandler)
         self.address, self.port = self.server_address[0], int(self.server_address[1])
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
+        """Gone like a killed process: the port refuses and open connections are cut."""
         self.shutdown()
         self.server_close()
+        with self.lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         self.thread.join(timeout=5)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
