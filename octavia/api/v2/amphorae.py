@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from octavia.api import policy
-from octavia.api.common import listing
+from octavia.api.common import listing, pages
 from octavia.api.common.views import ts
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.db import models
@@ -56,12 +56,7 @@ def list_amphorae(request: Request, ctx: Context) -> JSONResponse:
     with session_scope() as session:
         stmt = select(M).outerjoin(LB, LB.id == M.load_balancer_id).where(M.status != c.DELETED)
         stmt = listing.apply(session, stmt, M, COLUMNS, params)
-        rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        items = [listing.select_fields(to_dict(r), params.fields) for r in rows]
-    return JSONResponse({
-        "amphorae": items,
-        "amphorae_links": listing.links(collection_url(request), rows, params, more),
-    })
+        return pages.plain_page(session, stmt, "amphorae", request, params, to_dict)
 
 
 @router.get("/{amphora_id}", summary="Show an amphora", **DOC.show())

@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from octavia.api import policy
-from octavia.api.common import listing, types
+from octavia.api.common import listing, pages, types
 from octavia.api.common.views import text
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.db import models
 from octavia.db.api import session_scope
@@ -69,12 +69,8 @@ def list_availability_zones(request: Request, ctx: Context) -> JSONResponse:
     with session_scope() as session:
         stmt = listing.apply(session, select(M), cast(Any, _KeyedByName), COLUMNS, params)
         rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        items = [listing.select_fields(to_dict(r), params.fields) for r in rows]
-    keys = [{"id": r.name} for r in rows]
-    return JSONResponse({
-        "availability_zones": items,
-        "availability_zones_links": listing.links(collection_url(request), keys, params, more),
-    })
+        items = [to_dict(r) for r in rows]
+    return pages.page("availability_zones", request, params, items, [{"id": r.name} for r in rows], more)
 
 
 @router.post("", status_code=201, summary="Create an availability zone", **DOC.create())

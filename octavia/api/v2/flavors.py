@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from octavia.api import policy
-from octavia.api.common import listing, types
+from octavia.api.common import listing, pages, types
 from octavia.api.common.views import text
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.db import models
 from octavia.db.api import session_scope
@@ -61,12 +61,7 @@ def list_flavors(request: Request, ctx: Context) -> JSONResponse:
     params = listing.parse(request.query_params, COLUMNS)
     with session_scope() as session:
         stmt = listing.apply(session, select(M), M, COLUMNS, params)
-        rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        items = [listing.select_fields(to_dict(r), params.fields) for r in rows]
-    return JSONResponse({
-        "flavors": items,
-        "flavors_links": listing.links(collection_url(request), rows, params, more),
-    })
+        return pages.plain_page(session, stmt, "flavors", request, params, to_dict)
 
 
 @router.post("", status_code=201, summary="Create a flavor", **DOC.create())

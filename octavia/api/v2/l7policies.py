@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from octavia.api import policy
-from octavia.api.common import listing, types
+from octavia.api.common import listing, pages, types
 from octavia.api.common.views import ids, text, ts, with_tenant
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
@@ -92,13 +92,7 @@ def list_l7policies(request: Request, ctx: Context) -> JSONResponse:
     with session_scope() as session:
         stmt = scope_query(ctx, _query(), M, params, "l7policy")
         stmt = listing.apply(session, stmt, M, COLUMNS, params)
-        rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        tags = repo.load_tags(session, [r.id for r in rows])
-        items = [listing.select_fields(to_dict(r, tags[r.id]), params.fields) for r in rows]
-    return JSONResponse({
-        "l7policies": items,
-        "l7policies_links": listing.links(collection_url(request), rows, params, more),
-    })
+        return pages.tagged_page(session, stmt, "l7policies", request, params, to_dict)
 
 
 @router.post("", status_code=201, summary="Create an L7 policy", **DOC.create(501))

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from octavia.api import policy
-from octavia.api.common import listing, types
+from octavia.api.common import listing, pages, types
 from octavia.api.common.views import ts, with_tenant
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
@@ -84,13 +84,7 @@ def list_l7rules(policy_id: str, request: Request, ctx: Context) -> JSONResponse
         pol = _policy(session, policy_id)
         policy.authorize(ctx, "l7rule:get_all", pol.project_id)
         stmt = listing.apply(session, select(M).where(M.l7policy_id == pol.id), M, COLUMNS, params)
-        rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        tags = repo.load_tags(session, [r.id for r in rows])
-        items = [listing.select_fields(to_dict(r, tags[r.id]), params.fields) for r in rows]
-    return JSONResponse({
-        "rules": items,
-        "rules_links": listing.links(collection_url(request), rows, params, more),
-    })
+        return pages.tagged_page(session, stmt, "rules", request, params, to_dict)
 
 
 @router.post("", status_code=201, summary="Create an L7 rule", **DOC.create(501))

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from octavia.api import policy
-from octavia.api.common import listing, types
+from octavia.api.common import listing, pages, types
 from octavia.api.common.views import text, ts, with_tenant
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import quotas
@@ -191,13 +191,7 @@ def list_listeners(request: Request, ctx: Context) -> JSONResponse:
     with session_scope() as session:
         stmt = scoping.scope_query(ctx, _query(), M, params, "listener")
         stmt = listing.apply(session, stmt, M, COLUMNS, params)
-        rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        tags = repo.load_tags(session, [r.id for r in rows])
-        items = [listing.select_fields(to_dict(r, tags[r.id]), params.fields) for r in rows]
-    return JSONResponse({
-        "listeners": items,
-        "listeners_links": listing.links(collection_url(request), rows, params, more),
-    })
+        return pages.tagged_page(session, stmt, "listeners", request, params, to_dict)
 
 
 @router.post("", status_code=201, summary="Create a listener", **DOC.create(501))

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from octavia.api import policy
-from octavia.api.common import listing, types, vip
+from octavia.api.common import listing, pages, types, vip
 from octavia.api.common.views import ids, text, ts, with_tenant
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
@@ -138,12 +138,8 @@ def list_load_balancers(request: Request, ctx: Context) -> JSONResponse:
         tags = repo.load_tags(session, lb_ids)
         listeners = _child_refs(session, models.Listener, lb_ids)
         pools = _child_refs(session, models.Pool, lb_ids)
-        items = [listing.select_fields(to_dict(r, tags[r.id], listeners[r.id], pools[r.id]), params.fields)
-                 for r in rows]
-    return JSONResponse({
-        "loadbalancers": items,
-        "loadbalancers_links": listing.links(collection_url(request), rows, params, more),
-    })
+        items = [to_dict(r, tags[r.id], listeners[r.id], pools[r.id]) for r in rows]
+    return pages.page("loadbalancers", request, params, items, rows, more)
 
 
 @router.post("", status_code=201, summary="Create a load balancer (optionally fully populated)",

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from octavia.api import policy
-from octavia.api.common import listing, types
+from octavia.api.common import listing, pages, types
 from octavia.api.common.views import text, ts, with_tenant
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.common import constants as c
 from octavia.common import exceptions, quotas
@@ -105,13 +105,7 @@ def list_members(pool_id: str, request: Request, ctx: Context) -> JSONResponse:
         pool = _pool(session, pool_id)
         policy.authorize(ctx, "member:get_all", pool.project_id)
         stmt = listing.apply(session, select(M).where(M.pool_id == pool.id), M, COLUMNS, params)
-        rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        tags = repo.load_tags(session, [r.id for r in rows])
-        items = [listing.select_fields(to_dict(r, tags[r.id]), params.fields) for r in rows]
-    return JSONResponse({
-        "members": items,
-        "members_links": listing.links(collection_url(request), rows, params, more),
-    })
+        return pages.tagged_page(session, stmt, "members", request, params, to_dict)
 
 
 @router.post("", status_code=201, summary="Create a member", **DOC.create(501))

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from octavia.api import policy
-from octavia.api.common import listing, types
+from octavia.api.common import listing, pages, types
 from octavia.api.common.views import text, ts, with_tenant
-from octavia.api.deps import Context, collection_url
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.api.v2.listeners import Alpn, Ciphers, TlsVersion
 from octavia.common import constants as c
@@ -170,9 +170,8 @@ def list_pools(request: Request, ctx: Context) -> JSONResponse:
         ids = [r.id for r in rows]
         tags = repo.load_tags(session, ids)
         listeners = domain.listener_ids_by_pool(session, ids)
-        items = [listing.select_fields(to_dict(r, tags[r.id], listeners[r.id]), params.fields) for r in rows]
-    links = listing.links(collection_url(request), rows, params, more)
-    return JSONResponse({"pools": items, "pools_links": links})
+        items = [to_dict(r, tags[r.id], listeners[r.id]) for r in rows]
+    return pages.page("pools", request, params, items, rows, more)
 
 
 def _parents(session: Session, spec: dict[str, Any]) -> tuple[models.LoadBalancer, models.Listener | None]:

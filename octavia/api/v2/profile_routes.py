@@ -16,8 +16,8 @@ from pydantic import BaseModel, create_model
 from sqlalchemy import select
 
 from octavia.api import policy
-from octavia.api.common import listing, types
-from octavia.api.deps import Context, collection_url
+from octavia.api.common import listing, pages, types
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.db.api import session_scope
 from octavia.domain import profiles
@@ -74,12 +74,7 @@ def profile_router(
         params = listing.parse(request.query_params, cols)
         with session_scope() as session:
             stmt = listing.apply(session, select(kind.model), kind.model, cols, params)
-            rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-            items = [listing.select_fields(to_dict(r), params.fields) for r in rows]
-        return JSONResponse({
-            collection: items,
-            links_key: listing.links(collection_url(request), rows, params, more),
-        })
+            return pages.plain_page(session, stmt, collection, request, params, to_dict, links_key)
 
     @router.post("", name=f"create_{fn}", status_code=201, summary=f"Create {one}", **doc.create())
     def create_profile(ctx: Context, body: Annotated[create_body, Body()]) -> JSONResponse:  # type: ignore[valid-type]

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from octavia.api import policy
-from octavia.api.common import listing, types
-from octavia.api.deps import Context, collection_url
+from octavia.api.common import listing, pages, types
+from octavia.api.deps import Context
 from octavia.api.v2 import responses
 from octavia.common import exceptions, quotas
 from octavia.db import models
@@ -103,14 +103,8 @@ def list_quotas(request: Request, ctx: Context) -> JSONResponse:
         stmt = scope_query(ctx, select(M), M, params, "quota")
         stmt = listing.apply(session, stmt, cast(Any, _KeyedByProject), COLUMNS, params)
         rows, more = listing.paginate(list(session.execute(stmt).scalars()), params)
-        items = [
-            listing.select_fields(to_dict(r.project_id, quotas.stored(r)), params.fields) for r in rows
-        ]
-    keys = [{"id": r.project_id} for r in rows]
-    return JSONResponse({
-        "quotas": items,
-        "quotas_links": listing.links(collection_url(request), keys, params, more),
-    })
+        items = [to_dict(r.project_id, quotas.stored(r)) for r in rows]
+    return pages.page("quotas", request, params, items, [{"id": r.project_id} for r in rows], more)
 
 
 @router.get("/defaults", summary="The deployment's default quotas", **DOC.action(200, DOC.full_body))
