@@ -96,8 +96,8 @@ UrlPath = Annotated[str, AfterValidator(_url_path)]
 ExpectedCodes = Annotated[str, _pattern(EXPECTED_CODES_RE, 1, 64)]
 DomainName = Annotated[str, _pattern(DOMAIN_NAME_RE, 1, 255)]
 HttpVersion = Annotated[float, BeforeValidator(_http_version)]
-Seconds = types.int_range(0, None)
-Retries = types.int_range(1, 10)
+Seconds = Annotated[types.Int, types.int_bounds(0, None)]
+Retries = Annotated[types.Int, types.int_bounds(1, 10)]
 HmType = Annotated[str, types.enum(*c.HEALTH_MONITOR_TYPES)]
 HttpMethod = Annotated[str, types.enum(*c.HTTP_METHODS)]
 
@@ -204,7 +204,7 @@ def validate_healthmonitor(spec: HealthMonitorSingleCreate, pool_protocol: str) 
 
 
 def new_health_monitor(
-    session: Session, values: Mapping[str, Any], pool: models.Pool, project_id: str
+    session: Session, values: Mapping[str, Any], pool: models.Pool, project_id: str | None
 ) -> models.HealthMonitor:
     taken = session.execute(
         select(models.HealthMonitor.id).where(models.HealthMonitor.pool_id == pool.id)

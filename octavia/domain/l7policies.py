@@ -81,7 +81,7 @@ def _redirect_code(value: Any) -> Any:
 
 Url = Annotated[str, AfterValidator(_url)]
 RedirectCode = Annotated[int, BeforeValidator(_redirect_code)]
-Position = types.int_range(1, c.MAX_POLICY_POSITION)
+Position = Annotated[types.Int, types.int_bounds(1, c.MAX_POLICY_POSITION)]
 Action = Annotated[str, types.enum(*c.L7POLICY_ACTIONS)]
 
 
@@ -243,7 +243,7 @@ def renumber_positions(session: Session, listener_id: str) -> None:
 
 
 def new_l7policy(
-    session: Session, values: Mapping[str, Any], listener: models.Listener, project_id: str
+    session: Session, values: Mapping[str, Any], listener: models.Listener, project_id: str | None
 ) -> models.L7Policy:
     existing = _ordered(session, listener.id)
     policy = models.L7Policy(

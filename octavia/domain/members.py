@@ -27,7 +27,7 @@ import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ from octavia.network import loader as network_loader
 
 SRIOV_NOT_ALLOWED = "The load balancer flavor does not allow SR-IOV member ports."
 UPDATED_TWICE = "Member must be updated only once in the same request."
-Weight = types.int_range(0, 256)
+Weight = Annotated[types.Int, types.int_bounds(0, 256)]
 
 
 class MemberPOST(types.RequestBody):
@@ -116,7 +116,9 @@ def check_unique(session: Session, pool_id: str, address: str, port: int) -> Non
         raise exceptions.DuplicateMemberEntry(ip_address=address, port=port)
 
 
-def new_member(session: Session, spec: MemberPOST, pool: models.Pool, project_id: str) -> models.Member:
+def new_member(
+    session: Session, spec: MemberPOST, pool: models.Pool, project_id: str | None
+) -> models.Member:
     check_unique(session, pool.id, spec.address, spec.protocol_port)
     member = models.Member(
         id=models.new_id(),

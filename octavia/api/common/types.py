@@ -105,7 +105,12 @@ def _max_len(limit: int) -> _Rule:
     return _Rule(check, maxLength=limit)
 
 
-def _range(low: int | None, high: int | None) -> _Rule:
+def int_bounds(low: int | None, high: int | None) -> _Rule:
+    """The range check of a bounded integer, used as `Annotated[Int, int_bounds(low, high)]`.
+
+    It returns the rule rather than the whole type so the type checker still sees an int.
+    """
+
     def check(value: int) -> int:
         if low is not None and value < low:
             raise _fail("too_low", f"Value should be greater or equal to {low}")
@@ -142,12 +147,8 @@ Str36 = Annotated[str, _max_len(36)]
 Str2048 = Annotated[str, _max_len(2048)]
 Str4096 = Annotated[str, _max_len(4096)]
 Int = Annotated[int, BeforeValidator(_no_float)]
-Port = Annotated[int, BeforeValidator(_no_float), _range(1, 65535)]
+Port = Annotated[int, BeforeValidator(_no_float), int_bounds(1, 65535)]
 Tags = list[Str255]
-
-
-def int_range(low: int | None, high: int | None) -> Any:
-    return Annotated[int, BeforeValidator(_no_float), _range(low, high)]
 
 
 def dedupe(tags: list[str] | None) -> list[str] | None:

@@ -73,7 +73,7 @@ def _alpn(value: str) -> str:
 Ciphers = Annotated[types.Str2048, AfterValidator(_cipher_chars)]
 TlsVersion = Annotated[str, AfterValidator(_max_32)]
 Alpn = Annotated[str, AfterValidator(_alpn)]
-Timeout = types.int_range(0, c.MAX_TIMEOUT_MS)
+Timeout = Annotated[types.Int, types.int_bounds(0, c.MAX_TIMEOUT_MS)]
 ClientAuth = Annotated[str, types.enum(*c.CLIENT_AUTH_MODES)]
 
 
@@ -83,7 +83,7 @@ class ListenerMutable(types.RequestBody):
     name: types.Str255 | None = None
     description: types.Str255 | None = None
     admin_state_up: bool | None = True
-    connection_limit: types.int_range(-1, None) | None = -1  # type: ignore[valid-type]
+    connection_limit: Annotated[types.Int, types.int_bounds(-1, None)] | None = -1
     default_pool_id: types.Uuid | None = None
     default_tls_container_ref: types.Str255 | None = None
     sni_container_refs: list[types.Str255] | None = None
@@ -91,15 +91,15 @@ class ListenerMutable(types.RequestBody):
     client_authentication: ClientAuth | None = c.CLIENT_AUTH_NONE
     client_crl_container_ref: types.Str255 | None = None
     insert_headers: dict[str, types.Str255] | None = None
-    timeout_client_data: Timeout | None = None  # type: ignore[valid-type]
-    timeout_member_connect: Timeout | None = None  # type: ignore[valid-type]
-    timeout_member_data: Timeout | None = None  # type: ignore[valid-type]
-    timeout_tcp_inspect: Timeout | None = None  # type: ignore[valid-type]
+    timeout_client_data: Timeout | None = None
+    timeout_member_connect: Timeout | None = None
+    timeout_member_data: Timeout | None = None
+    timeout_tcp_inspect: Timeout | None = None
     allowed_cidrs: list[types.Cidr] | None = None
     tls_ciphers: Ciphers | None = None
     tls_versions: list[TlsVersion] | None = None
     alpn_protocols: list[Alpn] | None = None
-    hsts_max_age: types.int_range(0, None) | None = None  # type: ignore[valid-type]
+    hsts_max_age: Annotated[types.Int, types.int_bounds(0, None)] | None = None
     hsts_include_subdomains: bool | None = False
     hsts_preload: bool | None = False
     tags: types.Tags | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
@@ -35,10 +35,7 @@ COLUMNS: dict[str, Any] = {
 DOC = responses.resource("quota", responses.Quota, "quotas", COLUMNS)
 MAX_PROJECT_ID = 36
 
-if TYPE_CHECKING:
-    QuotaValue = int
-else:
-    QuotaValue = types.int_range(-1, 2000000000)
+QuotaValue = Annotated[types.Int, types.int_bounds(-1, 2000000000)]
 
 
 class QuotaPUT(types.RequestBody):
