@@ -82,10 +82,16 @@ def in_use(session: Session, project_id: str, resource: str) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def check(session: Session, ctx: Any, project_id: str, wanted: dict[str, int]) -> None:
-    """Raise 403 when creating `wanted` objects would exceed a limit; noauth skips quotas."""
+def check(session: Session, ctx: Any, project_id: str | None, wanted: dict[str, int]) -> None:
+    """Raise 403 when creating `wanted` objects would exceed a limit; noauth skips quotas.
+
+    `project_id` is read from a nullable column, though the API creates no load balancer
+    without one: a missing owner cannot be counted against any quota.
+    """
     if not ctx.quotas_enforced or not any(wanted.values()):
         return
+    if project_id is None:
+        raise exceptions.MissingProjectID()
     ensure_record(session, project_id)
     record = session.execute(
         select(models.Quota).where(models.Quota.project_id == project_id).with_for_update()

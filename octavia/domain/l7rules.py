@@ -183,7 +183,9 @@ def check_room(session: Session, policy: models.L7Policy, adding: int = 1) -> No
         raise exceptions.Conflict(f"Too many rules on L7 policy {policy.id}")
 
 
-def new_l7rule(session: Session, spec: L7RulePOST, policy: models.L7Policy, project_id: str) -> models.L7Rule:
+def new_l7rule(
+    session: Session, spec: L7RulePOST, policy: models.L7Policy, project_id: str | None
+) -> models.L7Rule:
     check_room(session, policy)
     rule = models.L7Rule(
         id=models.new_id(), project_id=project_id, l7policy_id=policy.id,

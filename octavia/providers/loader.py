@@ -72,7 +72,7 @@ def reset() -> None:
         _drivers.clear()
 
 
-def call_provider(provider_name: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def call_provider(provider_name: str | None, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a driver method, translating its exceptions into the API's provider errors."""
     try:
         return method(*args, **kwargs)
