@@ -52,7 +52,7 @@ def _keystone() -> Any:
     if _keystone_app is None:
         with _keystone_lock:
             if _keystone_app is None:
-                from keystonemiddleware import auth_token  # type: ignore[import-untyped]
+                from keystonemiddleware import auth_token
 
                 _keystone_app = auth_token.AuthProtocol(_passed, {"oslo_config_config": CONF})
     return _keystone_app

@@ -151,9 +151,9 @@ def _sort_keys(p: ListParams, columns: Mapping[str, Any]) -> list[tuple[str, str
             raise exceptions.InvalidSortKey(key=name)
         if direction not in ("asc", "desc"):
             raise exceptions.InvalidSortDirection(key=direction)
-    names = {n for n, _ in keys}
+    chosen = {n for n, _ in keys}
     for tiebreak in ("created_at", "id"):
-        if tiebreak not in names and tiebreak in columns:
+        if tiebreak not in chosen and tiebreak in columns:
             keys.append((tiebreak, "asc"))
     return keys
 

@@ -61,7 +61,7 @@ def errors(codes: Codes) -> dict[int | str, dict[str, Any]]:
 def partial(model: type[BaseModel]) -> type[BaseModel]:
     """The same view with every attribute optional: `fields=` returns only some of them."""
     fields: dict[str, Any] = {name: (f.annotation, None) for name, f in model.model_fields.items()}
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         model.__name__ + "Fields", __config__=ConfigDict(extra="forbid"), __doc__=model.__doc__, **fields
     )
 
@@ -69,7 +69,7 @@ def partial(model: type[BaseModel]) -> type[BaseModel]:
 def envelope(name: str, fields: dict[str, Any]) -> type[BaseModel]:
     """A response body model whose attributes are all present, e.g. {"loadbalancer": {...}}."""
     spec: dict[str, Any] = {key: (kind, ...) for key, kind in fields.items()}
-    return create_model(name, __config__=ConfigDict(extra="forbid"), **spec)  # type: ignore[call-overload,no-any-return]
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **spec)
 
 
 def filter_schema(column: Any) -> dict[str, Any]:
