@@ -33,6 +33,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 LOG = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _become(request: dict[str, object]) -> None:
     os.close(log)
 
 
-def _wait_for_amphora(listener: socket.socket, parent: int) -> tuple[socket.socket, dict[str, object]]:
+def _wait_for_amphora(listener: socket.socket, parent: int) -> tuple[socket.socket, dict[str, Any]]:
     listener.settimeout(PARENT_POLL_S)
     while True:
         if os.getppid() != parent:
@@ -200,7 +201,7 @@ def serve(spare_dir: str, agent_module: str, preload: Sequence[str]) -> int:
             return 1
         conn.sendall(json.dumps({"pid": os.getpid()}).encode() + b"\n")
     shutil.rmtree(spare_dir, ignore_errors=True)
-    result = agent.main([str(arg) for arg in request["argv"]])  # type: ignore[union-attr]
+    result = agent.main([str(arg) for arg in request["argv"]])
     return int(result or 0)
 
 

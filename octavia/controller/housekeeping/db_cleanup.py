@@ -52,7 +52,8 @@ def purge_deleted_load_balancers(age_seconds: int) -> int:
         ).scalars()) if candidates else set()
         doomed = [lb_id for lb_id in candidates if lb_id not in blocked]
         if doomed:
-            session.execute(models.Amphora.__table__.update()
+            amphora_table = models.Base.metadata.tables[models.Amphora.__tablename__]
+            session.execute(amphora_table.update()
                             .where(models.Amphora.load_balancer_id.in_(doomed))
                             .values(load_balancer_id=None))
             session.execute(delete(models.Tag).where(models.Tag.resource_id.in_(doomed)))
