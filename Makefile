@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint system-packages postgres sample-config migration bench soak clean
+.PHONY: run test test-fast lint typecheck system-packages postgres sample-config migration bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# Settings in pyproject.toml ([tool.mypy]); `make test` runs this before the tests.
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 sample-config: $(STAMP)
 	$(VENV)/bin/oslo-config-generator --namespace octavia --output-file etc/octavia.conf.sample

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite: unit + functional on SQLite, functional again on PostgreSQL, then the
-# slow data-plane tests. pytest's "no tests ran" (exit 5) is not a failure of a tier.
+# The whole suite: the type check, unit + functional on SQLite, functional again on PostgreSQL,
+# then the slow data-plane tests. pytest's "no tests ran" (exit 5) is not a failure of a tier;
+# a type error fails the run, though the tests still run to report everything at once.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=".venv/bin/pytest"
@@ -12,6 +13,10 @@ run() {
   if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=$rc; fi
 }
 
+if ! make -s typecheck; then
+  echo "mypy found type errors (make typecheck)"
+  status=1
+fi
 run -q -p no:cacheprovider --disable-warnings -n 2 -m "not slow" tests/unit tests/functional
 if [ "$(id -u)" = 0 ] && su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1; then
   OCTAVIA_TEST_DB_URL="postgresql+psycopg://octavia:octavia@127.0.0.1/octavia_test" \
