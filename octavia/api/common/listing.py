@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, Select, and_, exists, false, or_
@@ -158,8 +158,14 @@ def _sort_keys(p: ListParams, columns: Mapping[str, Any]) -> list[tuple[str, str
     return keys
 
 
-def tag_filters(stmt: Select[Any], model: type[models.Base], p: ListParams) -> Select[Any]:
-    id_col = model.id  # type: ignore[attr-defined]
+class Keyed(Protocol):
+    """What a listing needs of its model: the `id` column that markers and tags refer to."""
+
+    id: Any
+
+
+def tag_filters(stmt: Select[Any], model: type[Keyed], p: ListParams) -> Select[Any]:
+    id_col = model.id
 
     def has(tag: str) -> Any:
         return exists().where(models.Tag.resource_id == id_col, models.Tag.tag == tag)
@@ -176,7 +182,7 @@ def tag_filters(stmt: Select[Any], model: type[models.Base], p: ListParams) -> S
 
 
 def apply(
-    session: Any, stmt: Select[Any], model: type[models.Base], columns: Mapping[str, Any], p: ListParams
+    session: Any, stmt: Select[Any], model: type[Keyed], columns: Mapping[str, Any], p: ListParams
 ) -> Select[Any]:
     """Add filters, ordering, the marker condition and the limit (+1 to detect a next page).
 
@@ -196,7 +202,7 @@ def apply(
     if p.marker:
         marker = session.execute(
             visible.with_only_columns(*[columns[n] for n, _ in p.sort])
-            .where(model.id == p.marker).limit(1)  # type: ignore[attr-defined]
+            .where(model.id == p.marker).limit(1)
         ).first()
         if marker is None:
             raise exceptions.InvalidMarker(key=p.marker)

@@ -126,7 +126,7 @@ class Resource:
     @cached_property
     def list_body(self) -> type[BaseModel]:
         assert self.collection is not None
-        body: dict[str, Any] = {self.collection: list[partial(self.view)]}  # type: ignore[misc]
+        body: dict[str, Any] = {self.collection: list[partial(self.view)]}  # type: ignore[misc]  # run-time model
         if self.links:
             body[self.links] = list[Link]
         return envelope(self.view.__name__ + "List", body)
@@ -181,7 +181,7 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = build  # type: ignore[method-assign]
+    app.openapi = build  # type: ignore[method-assign]  # FastAPI's documented custom-schema hook
 
 
 def _envelope(schema: dict[str, Any], ref_holder: dict[str, Any] | None) -> tuple[str, set[str]] | None:

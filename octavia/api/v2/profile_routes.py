@@ -77,7 +77,9 @@ def profile_router(
             return pages.plain_page(session, stmt, collection, request, params, to_dict, links_key)
 
     @router.post("", name=f"create_{fn}", status_code=201, summary=f"Create {one}", **doc.create())
-    def create_profile(ctx: Context, body: Annotated[create_body, Body()]) -> JSONResponse:  # type: ignore[valid-type]
+    def create_profile(
+        ctx: Context, body: Annotated[create_body, Body()]  # type: ignore[valid-type]  # run-time model
+    ) -> JSONResponse:
         policy.authorize(ctx, f"{policy_prefix}:post", ctx.project_id)
         spec = getattr(body, key)
         with session_scope(write=True) as session:
@@ -97,7 +99,7 @@ def profile_router(
 
     @router.put("/{profile_id}", name=f"update_{fn}", summary=f"Update {one}", **doc.update())
     def update_profile(
-        profile_id: str, ctx: Context, body: Annotated[update_body, Body()]  # type: ignore[valid-type]
+        profile_id: str, ctx: Context, body: Annotated[update_body, Body()]  # type: ignore[valid-type]  # run-time model
     ) -> JSONResponse:
         policy.authorize(ctx, f"{policy_prefix}:put", ctx.project_id)
         with session_scope(write=True) as session:

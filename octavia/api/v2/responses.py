@@ -314,7 +314,10 @@ AMPHORA_STATS_BODY = envelope("AmphoraStatsBody", {"amphora_stats": list[Amphora
 
 def named_list(key: str) -> type[BaseModel]:
     """Providers and their capabilities: plain lists of {name, description}, no links."""
-    return envelope(key.title().replace("_", "") + "List", {key: list[partial(Named)]})  # type: ignore[misc]
+    return envelope(
+        key.title().replace("_", "") + "List",
+        {key: list[partial(Named)]},  # type: ignore[misc]  # a list of a model built at run time
+    )
 
 
 class VersionLink(View):
