@@ -11,7 +11,7 @@ import re
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -36,8 +36,8 @@ def pem_blocks(data: bytes, label: bytes) -> list[bytes]:
     return [block for block_label, block in _labelled_blocks(data) if block_label == label]
 
 
-def _public_der(key: object) -> bytes:
-    return key.public_bytes(  # type: ignore[attr-defined]
+def _public_der(key: PublicKeyTypes) -> bytes:
+    return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
@@ -163,7 +163,7 @@ def load_crl(crl_pem: bytes, ca_pem: bytes) -> x509.CertificateRevocationList:
         raise errors.InvalidCRLPEM(error=str(exc)) from exc
     ca = load_ca_certificate(ca_pem)
     try:
-        valid = crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
+        valid = crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]  # no-signing key: TypeError
     except (TypeError, InvalidSignature):
         valid = False
     if not valid or crl.issuer != ca.subject:

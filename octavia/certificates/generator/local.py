@@ -87,7 +87,8 @@ class LocalCertGenerator(CertGenerator):
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.certificate.public_key()),  # type: ignore[arg-type]
+                # The CA key's public half: the same key as the CA certificate's (checked on load).
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.private_key.public_key()),
                 critical=False,
             )
         )

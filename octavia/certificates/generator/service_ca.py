@@ -117,7 +117,12 @@ def _load(cert_path: str, key_path: str) -> ServiceCA:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     ):
         raise CAConfigurationError(f"The CA key {key_path} does not match the certificate {cert_path}")
-    return ServiceCA(certificate=certificate, private_key=key, cert_pem=cert_pem, cert_path=cert_path)  # type: ignore[arg-type]
+    return ServiceCA(
+        certificate=certificate,
+        private_key=key,  # type: ignore[arg-type]  # a loaded key that cannot sign fails when signing
+        cert_pem=cert_pem,
+        cert_path=cert_path,
+    )
 
 
 def _create(cert_path: str, key_path: str) -> None:
