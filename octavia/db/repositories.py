@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from octavia.common import constants as c
@@ -38,13 +39,13 @@ def lock_load_balancer(
     zero rows changed and gets a 409.
     """
     allowed = tuple(allowed)
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE yields a CursorResult
         update(models.LoadBalancer)
         .where(models.LoadBalancer.id == lb_id, models.LoadBalancer.provisioning_status.in_(allowed))
         .values(provisioning_status=target, updated_at=models.utcnow())
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    ))
+    if result.rowcount == 1:
         lb = session.get(models.LoadBalancer, lb_id)
         if lb is not None:
             session.refresh(lb, ["provisioning_status", "updated_at"])

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime
 import logging
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 
 from octavia.common import constants as c
 from octavia.common.config import CONF
@@ -34,10 +35,10 @@ def expiring_amphorae(buffer_seconds: int) -> list[str]:
 def _claim(amphora_id: str) -> bool:
     A = models.Amphora
     with session_scope(write=True) as session:
-        result = session.execute(
+        result = cast(CursorResult[Any], session.execute(  # an UPDATE yields a CursorResult
             update(A).where(A.id == amphora_id, A.cert_busy.is_(False)).values(cert_busy=True)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        ))
+        return bool(result.rowcount)
 
 
 def rotate(amphora_id: str, cert_generator: Any, amphora_driver: Any) -> bool:

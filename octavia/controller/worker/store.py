@@ -276,11 +276,11 @@ def pending_children(lb_id: str) -> dict[str, list[str]]:
 @_rides_out_outages
 def parent_id(kind: str, object_id: str) -> str | None:
     """The direct parent's id: a member's or HM's pool, a policy's listener, a rule's policy."""
-    column: Any = {
-        "members": M.Member.pool_id,
-        "healthmonitors": M.HealthMonitor.pool_id,
-        "l7policies": M.L7Policy.listener_id,
-        "l7rules": M.L7Rule.l7policy_id,
+    column, id_column = {
+        "members": (M.Member.pool_id, M.Member.id),
+        "healthmonitors": (M.HealthMonitor.pool_id, M.HealthMonitor.id),
+        "l7policies": (M.L7Policy.listener_id, M.L7Policy.id),
+        "l7rules": (M.L7Rule.l7policy_id, M.L7Rule.id),
     }[kind]
     with session_scope() as session:
-        return session.execute(select(column).where(KIND_MODELS[kind].id == object_id)).scalar()  # type: ignore[attr-defined]
+        return session.execute(select(column).where(id_column == object_id)).scalar()

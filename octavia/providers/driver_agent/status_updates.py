@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from octavia.common import constants as c
@@ -36,8 +37,12 @@ VIP_PORT_PREFIX = "octavia-lb-"
 # (octavia-lib's client waits DRIVER_AGENT_TIMEOUT = 30 s for it).
 DB_RETRY_S = 25.0
 
+TreeModel = (
+    models.Member | models.HealthMonitor | models.L7Rule | models.L7Policy | models.Pool
+    | models.Listener | models.LoadBalancer
+)
 # Processing order: children before parents.
-OBJECT_MODELS: dict[str, type[models.Base]] = {
+OBJECT_MODELS: dict[str, type[TreeModel]] = {
     "members": models.Member,
     "healthmonitors": models.HealthMonitor,
     "l7rules": models.L7Rule,
@@ -166,7 +171,7 @@ def _apply_record(session: Session, kind: str, record: dict[str, Any]) -> networ
     if kind == "loadbalancers":
         return _apply_load_balancer(session, object_id, provisioning, operating)
     if provisioning == c.DELETED:
-        if session.execute(select(model.id).where(model.id == object_id)).first() is None:  # type: ignore[attr-defined]
+        if session.execute(select(model.id).where(model.id == object_id)).first() is None:
             LOG.info("%s %s reported DELETED is already gone.", kind, object_id)
             return None
         _REMOVERS[kind](session, [object_id])
@@ -200,11 +205,11 @@ def _update_statuses(
         values["operating_status"] = operating
     if not values:
         return
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE yields a CursorResult
         update(model).where(model.id == object_id).values(**values)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    ))
+    if result.rowcount == 0:
         LOG.warning("Ignoring a status update for missing %s %s.", kind, object_id)
 
 
