@@ -12,6 +12,8 @@ import datetime
 import os
 import ssl
 import tempfile
+from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 from cryptography import x509
@@ -24,10 +26,10 @@ class InvalidServerCertificate(ValueError):
     """The uploaded PEM cannot serve as the agent's certificate."""
 
 
-def build_server(app: object, *, host: str, port: int, cert_file: str, ca_file: str,
+def build_server(app: Callable[..., Any], *, host: str, port: int, cert_file: str, ca_file: str,
                  log_level: str = "info") -> tuple[uvicorn.Server, ssl.SSLContext]:
     config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         host=host,
         port=port,
         ssl_certfile=cert_file,

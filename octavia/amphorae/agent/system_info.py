@@ -94,13 +94,13 @@ def interfaces() -> dict[str, dict[str, Any]]:
 
 
 def details(amphora_id: str | None, haproxy_cmd: str, base_path: str,
-            listeners: list[dict[str, object]], topology: str) -> dict[str, Any]:
+            listeners: list[dict[str, Any]], topology: str) -> dict[str, Any]:
     running = [entry for entry in listeners if entry["status"] == "ACTIVE"]
     return {
         **info(amphora_id, haproxy_cmd),
         "haproxy_count": len(running),
         "loadbalancers": [entry["lb_id"] for entry in listeners],
-        "listeners": [name for entry in listeners for name in entry["frontends"]],  # type: ignore[attr-defined]
+        "listeners": [name for entry in listeners for name in entry["frontends"]],
         "memory": _meminfo(),
         "cpu": _cpu(),
         "disk": _disk(base_path),
