@@ -24,6 +24,7 @@ LOG = logging.getLogger(__name__)
 CONF = config.CONF
 
 ENTRY_POINT_GROUP = "octavia.api.drivers"
+AMPHORA_DRIVER_PATH = "octavia.providers.amphora_driver:AmphoraProviderDriver"
 GENERIC_DRIVER_ERROR = "An unknown driver error occurred."
 
 T = TypeVar("T")
@@ -64,6 +65,11 @@ def _load(name: str) -> ProviderDriver:
         raise exceptions.ProviderNotFound(prov=name) from exc
     driver.name = name
     return driver
+
+
+def names_of(driver_path: str) -> list[str]:
+    """Provider names whose entry point is `driver_path` (`amphora` and its alias `octavia`)."""
+    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.value == driver_path)
 
 
 def reset() -> None:

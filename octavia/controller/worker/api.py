@@ -51,12 +51,17 @@ class RunningWorker:
 
 
 def start_worker() -> RunningWorker:
-    from octavia.controller.worker import drivers
+    """Consume the worker topic; with the in-process transport, also finish what a
+    crash of the previous run cut short (`recovery`)."""
+    from octavia.controller.worker import drivers, recovery
+    from octavia.controller.worker.controller_worker import ControllerWorker
     from octavia.controller.worker.endpoints import WorkerEndpoint
 
     compute = drivers.compute()
     compute.warm_up()
-    server = rpc.server([WorkerEndpoint()])
+    worker = ControllerWorker()
+    server = rpc.server([WorkerEndpoint(worker)])
     server.start()
     LOG.info("Controller worker consuming topic %s", rpc.CONF.oslo_messaging.topic)
+    recovery.start(worker)
     return RunningWorker(server, compute)

@@ -52,10 +52,26 @@ def locked_ids(message: Message, target_kind: str) -> set[str]:
     return {record["id"] for kind in parents for record in message.get(kind, [])}
 
 
-def load_balancer_error(lb_id: str, pending: dict[str, list[str]]) -> Message:
+def load_balancer_error(lb_id: str, pending: dict[str, list[tuple[str, str]]]) -> Message:
     """LB ERROR; every child still PENDING_* (e.g. a create's subtree) ERROR too, never stuck."""
     message: Message = {"loadbalancers": [{"id": lb_id, "provisioning_status": c.ERROR}]}
-    for kind, ids in pending.items():
-        if ids:
-            message[kind] = [{"id": object_id, "provisioning_status": c.ERROR} for object_id in ids]
+    for kind, children in pending.items():
+        if children:
+            message[kind] = [{"id": object_id, "provisioning_status": c.ERROR} for object_id, _ in children]
     return message
+
+
+def pending_done(lb_id: str, pending: dict[str, list[tuple[str, str]]]) -> Message:
+    """LB ACTIVE and every PENDING_* child where its operation was going: deleted ones
+    DELETED (the row goes), created or updated ones ACTIVE. Operating statuses stay the
+    health manager's."""
+    message: Message = {"loadbalancers": [{"id": lb_id, "provisioning_status": c.ACTIVE}]}
+    for kind, children in pending.items():
+        if children:
+            message[kind] = [{"id": object_id, "provisioning_status": _where_going(status)}
+                             for object_id, status in children]
+    return message
+
+
+def _where_going(pending_status: str) -> str:
+    return c.DELETED if pending_status == c.PENDING_DELETE else c.ACTIVE

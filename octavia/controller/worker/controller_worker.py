@@ -98,6 +98,15 @@ class ControllerWorker:
         self._run_lb_operation(lb_id, "failover", flow, lb_id=lb_id, old_amphora_id=old[0] if old else None,
                                availability_zone=None)
 
+    def finish_pending_update(self, lb_id: str) -> None:
+        """Push the configuration the database describes, then settle every PENDING_*
+        child where its operation was going (an update whose flow was lost)."""
+        flow = linear_flow.Flow("finish-pending-update").add(
+            config_tasks.UpdateAllAmphoraeListeners(name="push-config"),
+            status_tasks.ApplyCompletion(_pending_done, name="mark-settled"),
+        )
+        self._run_lb_operation(lb_id, "pending update", flow, lb_id=lb_id)
+
     def failover_amphora(self, amphora_id: str) -> None:
         lb_id = store.amphora_lb_id(amphora_id)
         if lb_id is None:
@@ -171,6 +180,11 @@ class ControllerWorker:
 
 def _final_status(build: Callable[[], completion.Message]) -> None:
     retry.while_unavailable(lambda: store.apply_status(build()), FINAL_STATUS_S, "final status")
+
+
+def _pending_done(tree: Tree) -> completion.Message:
+    lb_id = tree["loadbalancer_id"]
+    return completion.pending_done(lb_id, store.pending_children(lb_id))
 
 
 def _settled(tree: Tree) -> completion.Message:

@@ -26,6 +26,7 @@ from octavia.common import constants as c
 from octavia.db import models as M
 from octavia.db import retry
 from octavia.db.api import session_scope
+from octavia.providers import convert
 from octavia.providers.driver_agent import get_requests, status_updates
 
 LOG = logging.getLogger(__name__)
@@ -255,22 +256,60 @@ def lock_for_failover(lb_id: str) -> bool:
 
 
 @_rides_out_outages
-def pending_children(lb_id: str) -> dict[str, list[str]]:
-    """Ids of the LB's children in a PENDING_* state, per status-message kind."""
+def pending_children(lb_id: str) -> dict[str, list[tuple[str, str]]]:
+    """(id, status) of the LB's children in a PENDING_* state, per status-message kind."""
     L, P, Mb, H, Po, R = M.Listener, M.Pool, M.Member, M.HealthMonitor, M.L7Policy, M.L7Rule
     pools = select(P.id).where(P.load_balancer_id == lb_id)
     listeners = select(L.id).where(L.load_balancer_id == lb_id)
     policies = select(Po.id).where(Po.listener_id.in_(listeners))
-    queries: dict[str, Any] = {
-        "listeners": select(L.id).where(L.id.in_(listeners), L.provisioning_status.like("PENDING_%")),
-        "pools": select(P.id).where(P.id.in_(pools), P.provisioning_status.like("PENDING_%")),
-        "members": select(Mb.id).where(Mb.pool_id.in_(pools), Mb.provisioning_status.like("PENDING_%")),
-        "healthmonitors": select(H.id).where(H.pool_id.in_(pools), H.provisioning_status.like("PENDING_%")),
-        "l7policies": select(Po.id).where(Po.id.in_(policies), Po.provisioning_status.like("PENDING_%")),
-        "l7rules": select(R.id).where(R.l7policy_id.in_(policies), R.provisioning_status.like("PENDING_%")),
+    scopes: dict[str, tuple[Any, Any]] = {
+        "listeners": (L, L.id.in_(listeners)),
+        "pools": (P, P.id.in_(pools)),
+        "members": (Mb, Mb.pool_id.in_(pools)),
+        "healthmonitors": (H, H.pool_id.in_(pools)),
+        "l7policies": (Po, Po.id.in_(policies)),
+        "l7rules": (R, R.l7policy_id.in_(policies)),
+    }
+    queries = {
+        kind: select(model.id, model.provisioning_status)
+        .where(scope, model.provisioning_status.like("PENDING_%"))
+        for kind, (model, scope) in scopes.items()
     }
     with session_scope() as session:
-        return {kind: list(session.execute(query).scalars()) for kind, query in queries.items()}
+        return {kind: [(row[0], row[1]) for row in session.execute(query)] for kind, query in queries.items()}
+
+
+@_rides_out_outages
+def interrupted_load_balancers(providers: Collection[str]) -> list[tuple[str, str]]:
+    """(id, status) of the load balancers of `providers` in a PENDING_* state, oldest first."""
+    LB = M.LoadBalancer
+    with session_scope() as session:
+        rows = session.execute(
+            select(LB.id, LB.provisioning_status)
+            .where(LB.provider.in_(list(providers)), LB.provisioning_status.like("PENDING_%"))
+            .order_by(LB.created_at)
+        ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+@_rides_out_outages
+def amphora_statuses(lb_id: str) -> dict[str, str]:
+    """id -> status of the LB's amphorae that are not DELETED."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(M.Amphora.id, M.Amphora.status)
+            .where(M.Amphora.load_balancer_id == lb_id, M.Amphora.status != c.DELETED)
+        ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+@_rides_out_outages
+def availability_zone_metadata(lb_id: str) -> dict[str, Any]:
+    """The AZ metadata the LB was created with (what the provider's create cast carried)."""
+    with session_scope() as session:
+        query = select(M.LoadBalancer.availability_zone).where(M.LoadBalancer.id == lb_id)
+        zone = session.execute(query).scalar()
+        return (convert.availability_zone_metadata(session, zone) or {}) if zone else {}
 
 
 @_rides_out_outages

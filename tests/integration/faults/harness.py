@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -58,6 +59,13 @@ class FaultAllInOne(AllInOne):
             conf.write(FAULT_CONFIG + self.extra)
         return path
 
+    def lb_status_in_db(self, lb_id: str) -> str | None:
+        """The LB's provisioning status read from the SQLite file (works while the service is down)."""
+        with contextlib.closing(sqlite3.connect(self.state_path / "octavia.sqlite")) as db:
+            query = "SELECT provisioning_status FROM load_balancer WHERE id = ?"
+            row = db.execute(query, (lb_id,)).fetchone()
+        return None if row is None else str(row[0])
+
     def log_size(self) -> int:
         return self.log_path.stat().st_size
 
@@ -74,6 +82,10 @@ def create_lb(aio: AllInOne, members: list[NamedBackend], name: str) -> dict[str
     created: dict[str, Any] = aio.call("POST", "/v2/lbaas/loadbalancers", json=body, expect=201).json()
     aio.wait_lb(created["loadbalancer"]["id"])
     return dict(created["loadbalancer"])
+
+
+def delete_lb_nowait(aio: AllInOne, lb_id: str) -> None:
+    aio.call("DELETE", f"/v2/lbaas/loadbalancers/{lb_id}", params={"cascade": "true"}, expect=204)
 
 
 def delete_lb(aio: AllInOne, lb_id: str) -> None:
