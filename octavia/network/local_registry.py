@@ -85,6 +85,17 @@ def get_network(session: Session, network_id: str) -> models.LocalNetwork:
     return row
 
 
+def _lock_addresses(session: Session, network_id: str) -> None:
+    """Serialize address allocation on the network until this transaction ends.
+
+    Several processes (the API allocating VIPs, each worker plugging amphorae) allocate
+    from the same registry; on PostgreSQL and MySQL two transactions would otherwise both
+    find the same lowest free address. The network row's lock makes the second wait and
+    then see the first one's port. (SQLite writers are serialized already.)"""
+    network = models.LocalNetwork
+    session.execute(select(network.id).where(network.id == network_id).with_for_update())
+
+
 def get_subnet(session: Session, subnet_id: str) -> models.LocalSubnet:
     row = session.get(models.LocalSubnet, subnet_id)
     if row is None:
@@ -251,6 +262,7 @@ def create_port(
     """fixed_ips entries give a subnet_id, an ip_address or both; none: one address on
     the network's first IPv4 subnet (else its first subnet), as Neutron does."""
     network = get_network(session, network_id)
+    _lock_addresses(session, network.id)
     requests = list(fixed_ips) or [{}]
     allocated: list[dict[str, str]] = []
     for request in requests:

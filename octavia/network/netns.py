@@ -157,9 +157,15 @@ def delete_link(name: str, namespace: str | None = None) -> None:
 
 
 def ensure_bridge(name: str, gateway_cidrs: Iterable[str], forwarding: bool = False) -> None:
-    """Create (idempotently) a host bridge holding the given gateway addresses."""
+    """Create (idempotently) a host bridge holding the given gateway addresses. Several
+    processes (the API, each worker) may ensure the same bridge at once: losing the race
+    to create it or one of its addresses is not an error."""
     if not link_exists(name):
-        run(["link", "add", name, "type", "bridge"])
+        try:
+            run(["link", "add", name, "type", "bridge"])
+        except PlumbingError:
+            if not link_exists(name):
+                raise
     _sysctl(f"net.ipv6.conf.{name}.accept_dad", "0")
     # The host asks for an address every 1 s by default while it is unanswered: a client
     # that tries a VIP just before the amphora holds it would wait up to a second more.
@@ -176,15 +182,24 @@ def add_address(ifname: str, cidr: str, namespace: str | None = None) -> None:
     """Add an address if it is not there yet; IPv6 skips duplicate detection so the
     address is usable at once (nothing else can hold it on these private links)."""
     iface = ipaddress.ip_interface(cidr)
+    if _has_address(ifname, iface, namespace):
+        return
+    extra = ["nodad"] if iface.version == 6 else []
+    try:
+        run(["addr", "add", cidr, "dev", ifname, *extra], namespace=namespace)
+    except PlumbingError:
+        if not _has_address(ifname, iface, namespace):
+            raise
+
+
+def _has_address(ifname: str, iface: ipaddress.IPv4Interface | ipaddress.IPv6Interface,
+                 namespace: str | None) -> bool:
     present = {
         (a["local"], a["prefixlen"])
         for link in _json(["addr", "show", "dev", ifname], namespace=namespace)
         for a in link.get("addr_info", [])
     }
-    if (str(iface.ip), iface.network.prefixlen) in present:
-        return
-    extra = ["nodad"] if iface.version == 6 else []
-    run(["addr", "add", cidr, "dev", ifname, *extra], namespace=namespace)
+    return (str(iface.ip), iface.network.prefixlen) in present
 
 
 def remove_address(ifname: str, cidr: str, namespace: str | None = None) -> None:
