@@ -11,16 +11,16 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import make_url
 
 from octavia.common.config import CONF
 from tests.functional.faults.outages import CuttableProxy, Outage, SqliteWriteLock
+from tests.integration.databases import PG_ADMIN_URL, postgres_available, postgres_database
 from tests.integration.e2e.harness import wait_for
 from tests.integration.e2e.traffic import LoadLoop, NamedBackend, answers
 from tests.integration.faults import harness
@@ -28,40 +28,12 @@ from tests.integration.faults.harness import FaultAllInOne
 
 pytestmark = pytest.mark.slow
 OUTAGE_S = 10.0
-PG_ADMIN_URL = os.environ.get("OCTAVIA_TEST_PG_ADMIN_URL", "postgresql+psycopg://octavia:octavia@127.0.0.1/postgres")
-
-
-def postgres_available() -> bool:
-    try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
 def _backends() -> list[object]:
     haproxy = pytest.mark.skipif(shutil.which(CONF.haproxy_amphora.haproxy_cmd) is None,
                                  reason="haproxy is not installed")
     postgres = pytest.mark.skipif(not postgres_available(), reason=f"no PostgreSQL at {PG_ADMIN_URL}")
     return [pytest.param("sqlite", marks=[haproxy], id="sqlite"),
             pytest.param("postgresql", marks=[haproxy, postgres], id="postgresql")]
-
-
-@contextlib.contextmanager
-def _postgres_database() -> Iterator[str]:
-    name = f"octavia_faults_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module", params=_backends())
@@ -76,10 +48,9 @@ def outage_aio(request: pytest.FixtureRequest) -> Iterator[tuple[FaultAllInOne, 
             outage = SqliteWriteLock(str(database))
             url = f"sqlite:///{database}?timeout=2"
         else:
-            name = stack.enter_context(_postgres_database())
-            admin = create_engine(PG_ADMIN_URL).url
-            outage = CuttableProxy(admin.host or "127.0.0.1", admin.port or 5432)
-            proxied = admin.set(database=name, host="127.0.0.1", port=outage.port)
+            direct = make_url(stack.enter_context(postgres_database("octavia_faults")))
+            outage = CuttableProxy(direct.host or "127.0.0.1", direct.port or 5432)
+            proxied = direct.set(host="127.0.0.1", port=outage.port)
             url = proxied.render_as_string(hide_password=False)
         stack.callback(outage.close)
         service = FaultAllInOne(root, "loopback", extra=f"[database]\nconnection = {url}\n")
