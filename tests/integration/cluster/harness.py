@@ -60,21 +60,21 @@ class Cluster(AllInOne):
 
     def start(self) -> None:
         conf = self.write_config()
-        manage = [sys.executable, "-m", "octavia.cmd.db_manage", "--config-file", str(conf), "upgrade", "head"]
-        subprocess.run(manage, check=True, capture_output=True, cwd=str(self.root))
+        manage = [sys.executable, "-m", "octavia.cmd.db_manage", "--config-file", str(conf)]
+        subprocess.run([*manage, "upgrade", "head"], check=True, capture_output=True, cwd=str(self.root))
         self.process = self._spawn("octavia.cmd.api", "api.log", conf)
         if not wait_for(self._api_answers, API_START_TIMEOUT_S, interval=0.1):
             raise RuntimeError(f"octavia-api never answered:\n{self.log_tail()}")
-        self.workers = [self._spawn("octavia.cmd.worker", f"worker-{i}.log", conf) for i in range(1, WORKERS + 1)]
+        numbers = range(1, WORKERS + 1)
+        self.workers = [self._spawn("octavia.cmd.worker", f"worker-{i}.log", conf) for i in numbers]
         self.daemons = [self._spawn("octavia.cmd.health_manager", "health-manager.log", conf),
                         self._spawn("octavia.cmd.housekeeping", "housekeeping.log", conf)]
         # A cast published before any worker declared the topic's queue is dropped by the
         # broker: wait until every worker consumes (and the health manager listens).
-        ready = [(f"worker-{i}.log", "Controller worker consuming topic") for i in range(1, WORKERS + 1)]
+        ready = [(f"worker-{i}.log", "Controller worker consuming topic") for i in numbers]
         ready.append(("health-manager.log", "Health manager receiving heartbeats"))
         for log_name, line in ready:
-            said = wait_for(lambda log_name=log_name, line=line: line in self._read(log_name), API_START_TIMEOUT_S)
-            if not said:
+            if not wait_for(lambda log_name=log_name, line=line: self.said(log_name, line), API_START_TIMEOUT_S):
                 raise RuntimeError(f"{log_name} never said {line!r}:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
@@ -88,6 +88,9 @@ class Cluster(AllInOne):
     def _read(self, log_name: str) -> str:
         path = self.root / log_name
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def said(self, log_name: str, line: str) -> bool:
+        return line in self._read(log_name)
 
     def worker_log(self, index: int) -> str:
         return self._read(f"worker-{index}.log")
