@@ -74,7 +74,7 @@ class Cluster(AllInOne):
         ready = [(f"worker-{i}.log", "Controller worker consuming topic") for i in numbers]
         ready.append(("health-manager.log", "Health manager receiving heartbeats"))
         for log_name, line in ready:
-            if not wait_for(lambda log_name=log_name, line=line: self.said(log_name, line), API_START_TIMEOUT_S):
+            if not wait_for(lambda name=log_name, text=line: self.said(name, text), API_START_TIMEOUT_S):
                 raise RuntimeError(f"{log_name} never said {line!r}:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
