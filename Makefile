@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck system-packages postgres sample-config migration bench soak clean
+.PHONY: run test test-fast lint typecheck system-packages postgres rabbitmq sample-config migration bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,10 @@ run: $(STAMP) system-packages
 postgres:
 	@./tools/start-postgres.sh
 
-test: $(STAMP) system-packages postgres
+rabbitmq:
+	@./tools/start-rabbitmq.sh
+
+test: $(STAMP) system-packages postgres rabbitmq
 	./tools/run-tests.sh
 
 test-fast: $(STAMP)
