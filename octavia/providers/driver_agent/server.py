@@ -36,6 +36,9 @@ Processor = Callable[[Any], dict[str, Any]]
 FaultReply = Callable[[str], dict[str, Any]]
 
 
+BACKLOG = 1024
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: _UnixServer
 
@@ -59,6 +62,10 @@ class _Handler(socketserver.BaseRequestHandler):
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    # octavia-lib's clients connect with a timeout, which makes a connect to a full
+    # backlog fail at once (EAGAIN) instead of waiting: socketserver's default of 5
+    # pending connections lost status updates when many operations completed together.
+    request_queue_size = BACKLOG
 
     def __init__(self, name: str, path: str, process: Processor, on_bad_frame: FaultReply) -> None:
         self.name = name

@@ -175,3 +175,23 @@ def test_load_balancer_deleted_keeps_the_row_and_removes_everything_under_it(
     # A DELETED load balancer cannot be brought back by a late report.
     client.update_loadbalancer_status({"loadbalancers": [{"id": tree.lb, "provisioning_status": "ACTIVE"}]})
     assert status_of(models.LoadBalancer, tree.lb) == ("DELETED", "OFFLINE")
+
+
+def test_a_burst_of_connections_waits_in_the_backlog(tmp_path: Any) -> None:
+    """octavia-lib connects with a timeout, so a full backlog fails at once (EAGAIN):
+    the sockets must queue a burst of completions, not refuse it."""
+    from octavia.providers.driver_agent import server
+
+    listener = server._UnixServer("status", str(tmp_path / "burst.sock"), lambda message: {}, lambda fault: {})
+    clients: list[socket.socket] = []
+    try:
+        for _ in range(64):  # nothing accepts meanwhile: every connection waits in the backlog
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.settimeout(driver_lib.SOCKET_TIMEOUT)
+            client.connect(str(tmp_path / "burst.sock"))
+            clients.append(client)
+    finally:
+        for client in clients:
+            client.close()
+        listener.server_close()
+    assert len(clients) == 64
