@@ -182,13 +182,14 @@ def test_a_burst_of_connections_waits_in_the_backlog(tmp_path: Any) -> None:
     the sockets must queue a burst of completions, not refuse it."""
     from octavia.providers.driver_agent import server
 
-    listener = server._UnixServer("status", str(tmp_path / "burst.sock"), lambda message: {}, lambda fault: {})
+    path = str(tmp_path / "burst.sock")
+    listener = server._UnixServer("status", path, lambda message: {}, lambda fault: {})
     clients: list[socket.socket] = []
     try:
         for _ in range(64):  # nothing accepts meanwhile: every connection waits in the backlog
             client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             client.settimeout(driver_lib.SOCKET_TIMEOUT)
-            client.connect(str(tmp_path / "burst.sock"))
+            client.connect(path)
             clients.append(client)
     finally:
         for client in clients:
