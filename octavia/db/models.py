@@ -23,7 +23,12 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# MySQL's DATETIME drops the fraction of a second unless asked to keep it; lists are
+# ordered (and paged) on created_at, so rows made within one second must stay apart.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def new_id() -> str:
@@ -39,8 +44,8 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp, onupdate=utcnow)
 
 
 class StatusMixin:
@@ -270,7 +275,7 @@ class Quota(Base):
     member: Mapped[int | None] = mapped_column(Integer)
     l7policy: Mapped[int | None] = mapped_column(Integer)
     l7rule: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class FlavorProfile(Base):
@@ -279,7 +284,7 @@ class FlavorProfile(Base):
     name: Mapped[str] = mapped_column(String(255))
     provider_name: Mapped[str] = mapped_column(String(255))
     flavor_data: Mapped[str] = mapped_column(String(4096))
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class Flavor(Base):
@@ -289,7 +294,7 @@ class Flavor(Base):
     description: Mapped[str | None] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     flavor_profile_id: Mapped[str] = mapped_column(String(36), ForeignKey("flavor_profile.id"))
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, default=utcnow)
 
     flavor_profile: Mapped[FlavorProfile] = relationship()
 
@@ -300,7 +305,7 @@ class AvailabilityZoneProfile(Base):
     name: Mapped[str] = mapped_column(String(255))
     provider_name: Mapped[str] = mapped_column(String(255))
     availability_zone_data: Mapped[str] = mapped_column(String(4096))
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class AvailabilityZone(Base):
@@ -311,7 +316,7 @@ class AvailabilityZone(Base):
     availability_zone_profile_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("availability_zone_profile.id")
     )
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, default=utcnow)
 
     availability_zone_profile: Mapped[AvailabilityZoneProfile] = relationship()
 
@@ -330,7 +335,7 @@ class Amphora(TimestampMixin, Base):
     vrrp_port_id: Mapped[str | None] = mapped_column(String(36))
     ha_port_id: Mapped[str | None] = mapped_column(String(36))
     role: Mapped[str | None] = mapped_column(String(36))
-    cert_expiration: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    cert_expiration: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
     cert_busy: Mapped[bool] = mapped_column(Boolean, default=False)
     vrrp_interface: Mapped[str | None] = mapped_column(String(16))
     vrrp_id: Mapped[int | None] = mapped_column(Integer)
@@ -348,7 +353,7 @@ class AmphoraHealth(Base):
 
     __tablename__ = "amphora_health"
     amphora_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    last_update: Mapped[datetime.datetime] = mapped_column(DateTime, index=True)
+    last_update: Mapped[datetime.datetime] = mapped_column(Timestamp, index=True)
     busy: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -363,7 +368,7 @@ class ListenerStatistics(Base):
     active_connections: Mapped[int] = mapped_column(BigInteger, default=0)
     total_connections: Mapped[int] = mapped_column(BigInteger, default=0)
     request_errors: Mapped[int] = mapped_column(BigInteger, default=0)
-    updated_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp, onupdate=utcnow)
 
 
 class LocalNetwork(Base):
@@ -407,4 +412,11 @@ class LocalPort(Base):
     fixed_ips: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     qos_policy_id: Mapped[str | None] = mapped_column(String(36))
     security_group_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+# MySQL compares and sorts text case-insensitively by default ('A' = 'a', 'a.b' < '^/c'); on
+# SQLite and PostgreSQL (C collation) filters, sort orders and unique names work byte for
+# byte, and so they do on MySQL with a binary collation.
+for _table in Base.metadata.tables.values():
+    _table.kwargs.update(mysql_charset="utf8mb4", mysql_collate="utf8mb4_bin")
