@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -69,9 +70,12 @@ def ensure_record(session: Session, project_id: str) -> None:
         session.execute(pg_insert(models.Quota).values(**values).on_conflict_do_nothing())
     elif dialect == "sqlite":
         session.execute(sqlite_insert(models.Quota).values(**values).on_conflict_do_nothing())
-    elif session.get(models.Quota, project_id) is None:
-        session.add(models.Quota(**values))
-        session.flush()
+    elif dialect in ("mysql", "mariadb"):
+        # MySQL has no DO NOTHING: an update of the key to itself changes nothing.
+        stmt = mysql_insert(models.Quota).values(**values)
+        session.execute(stmt.on_duplicate_key_update(project_id=stmt.inserted.project_id))
+    else:
+        raise NotImplementedError(f"no insert-if-absent for dialect {dialect}")
 
 
 def in_use(session: Session, project_id: str, resource: str) -> int:

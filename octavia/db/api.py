@@ -2,7 +2,8 @@
 
 SQLite runs in WAL mode with foreign keys on; write transactions start with
 `BEGIN IMMEDIATE` so that concurrent writers queue on the busy timeout instead of
-failing when a read lock would have to be upgraded. The busy timeout is pysqlite's own
+failing when a read lock would have to be upgraded. MySQL runs in READ COMMITTED, as
+PostgreSQL does by default, so that both see the same concurrent behaviour. The busy timeout is pysqlite's own
 URL parameter (`sqlite:///path?timeout=5`, seconds; default 30): a writer that waits
 longer gets "database is locked", which the API answers with 503.
 """
@@ -63,12 +64,19 @@ def make_engine(url: str) -> Engine:
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     db = config.CONF.database
+    options: dict[str, Any] = {}
+    if make_url(url).get_backend_name() in ("mysql", "mariadb"):
+        # InnoDB's REPEATABLE READ would answer from a snapshot taken before a row lock was
+        # obtained (a quota count, the state of an LB another request just locked); READ
+        # COMMITTED reads what the lock holder committed, as on PostgreSQL.
+        options["isolation_level"] = "READ COMMITTED"
     return create_engine(
         url,
         pool_size=db.max_pool_size,
         max_overflow=db.max_overflow,
         pool_timeout=db.pool_timeout,
         pool_pre_ping=True,
+        **options,
     )
 
 

@@ -194,11 +194,16 @@ def apply(
         if key in columns:
             stmt = stmt.where(columns[key] == value)
     stmt = tag_filters(stmt, model, p)
+    # MySQL already sorts NULLs first ascending and last descending, and has no NULLS FIRST/LAST.
+    spell_nulls = session.get_bind().dialect.name not in ("mysql", "mariadb")
     order = []
     for name, direction in p.sort:
         col = columns[name]
         ascending = (direction == "asc") != p.page_reverse
-        order.append(col.asc().nulls_first() if ascending else col.desc().nulls_last())
+        if spell_nulls:
+            order.append(col.asc().nulls_first() if ascending else col.desc().nulls_last())
+        else:
+            order.append(col.asc() if ascending else col.desc())
     if p.marker:
         marker = session.execute(
             visible.with_only_columns(*[columns[n] for n, _ in p.sort])
