@@ -1,7 +1,7 @@
 """API + real database fixtures.
 
 `api` is a FastAPI TestClient over the real app and a migrated database (SQLite by
-default; set OCTAVIA_TEST_DB_URL to a PostgreSQL URL to run the same tests there).
+default; set OCTAVIA_TEST_DB_URL to a PostgreSQL or MySQL URL to run the same tests there).
 The noop provider finishes work asynchronously through the driver agent, so tests wait
 for ACTIVE with `wait_for` instead of assuming it.
 """
@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from octavia.api import policy
 from octavia.common import config
 from octavia.db import api as db_api
 from octavia.db import migration, models
 from octavia.network import loader as network_loader
+from tests.functional import databases
 
 CONF = config.CONF
 PROJECT = "a" * 32
@@ -33,9 +33,9 @@ PROJECT = "a" * 32
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Run the migrations once per test process; each test then starts from a copy.
 
-    SQLite: a migrated file copied per test. PostgreSQL: one migrated schema per process,
-    its tables truncated between tests (creating and migrating a schema per test costs
-    seconds).
+    SQLite: a migrated file copied per test. PostgreSQL, MySQL: one migrated schema per
+    process, its tables emptied between tests (creating and migrating a schema per test
+    costs seconds). `server_url` is that schema's URL.
     """
     url = os.environ.get("OCTAVIA_TEST_DB_URL")
     if not url:
@@ -45,21 +45,13 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         engine.dispose()
         yield {"sqlite_template": path}
         return
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    # The schema rides on the connection string, so every pooled connection uses it.
-    sep = "&" if "?" in url else "?"
-    schema_url = f"{url}{sep}options=-csearch_path%3D{schema}"
+    name, schema_url = databases.create_namespace(url)
     engine = db_api.make_engine(schema_url)
     migration.upgrade(engine=engine)
     tables = [t.name for t in models.Base.metadata.sorted_tables]
     engine.dispose()
-    yield {"pg_url": schema_url, "tables": tables}
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    yield {"server_url": schema_url, "tables": tables}
+    databases.drop_namespace(url, name)
 
 
 @pytest.fixture
@@ -69,9 +61,8 @@ def db(state_dir: str, migrated_template: dict[str, Any]) -> Iterator[Any]:
         shutil.copyfile(migrated_template["sqlite_template"], target)
         engine = db_api.make_engine(f"sqlite:///{target}")
     else:
-        engine = db_api.make_engine(migrated_template["pg_url"])
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(migrated_template["tables"]) + " CASCADE"))
+        engine = db_api.make_engine(migrated_template["server_url"])
+        databases.empty_tables(engine, migrated_template["tables"])
     db_api.set_engine(engine)
     yield engine
     db_api.set_engine(None)

@@ -1,4 +1,4 @@
-"""A real database (SQLite, or PostgreSQL with OCTAVIA_TEST_DB_URL) and a running driver
+"""A real database (SQLite, or PostgreSQL/MySQL with OCTAVIA_TEST_DB_URL) and a running driver
 agent, per test.
 
 The state directory is a short path under /tmp: unix socket paths are limited to 107
@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
 
 from octavia.common import config
 from octavia.db import api as db_api
@@ -24,6 +22,7 @@ from octavia.network import loader as network_loader
 from octavia.providers import loader
 from octavia.providers.agent_client import DriverAgentClient
 from octavia.providers.driver_agent import DriverAgent, start_driver_agent
+from tests.functional import databases
 
 from .helpers import Database
 
@@ -45,35 +44,19 @@ def state() -> Iterator[str]:
 
 @pytest.fixture
 def database(state: str) -> Iterator[Database]:
-    """SQLite in the state directory, or a fresh schema of OCTAVIA_TEST_DB_URL (PostgreSQL)."""
+    """SQLite in the state directory, or a fresh schema of OCTAVIA_TEST_DB_URL (PostgreSQL, MySQL)."""
     url = os.environ.get("OCTAVIA_TEST_DB_URL")
-    schema = "t_" + uuid.uuid4().hex[:12]
     if url:
-        _admin(url, f"CREATE SCHEMA {schema}")
-        shared_url = f"{url}?options=-csearch_path%3D{schema}"
-        engine = db_api.make_engine(url)
-
-        @event.listens_for(engine, "connect")
-        def _search_path(dbapi_conn: Any, _record: Any) -> None:
-            with dbapi_conn.cursor() as cur:
-                cur.execute(f"SET search_path TO {schema}")
-            dbapi_conn.commit()
+        schema, shared_url = databases.create_namespace(url)
     else:
         shared_url = f"sqlite:///{state}/octavia.sqlite"
-        engine = db_api.make_engine(shared_url)
+    engine = db_api.make_engine(shared_url)
     models.Base.metadata.create_all(engine)
     db_api.set_engine(engine)
     yield Database(engine, shared_url)
     db_api.set_engine(None)
     if url:
-        _admin(url, f"DROP SCHEMA {schema} CASCADE")
-
-
-def _admin(url: str, statement: str) -> None:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(statement))
-    admin.dispose()
+        databases.drop_namespace(url, schema)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from octavia.api import policy
 from octavia.common import config
@@ -34,6 +34,7 @@ from octavia.db import api as db_api
 from octavia.db import models
 from octavia.db.api import session_scope
 from octavia.network import loader as network_loader
+from tests.functional import databases
 from tests.functional.conftest import ApiClient
 
 CONF = config.CONF
@@ -89,9 +90,8 @@ def _module_engine(state: str, template: dict[str, Any]) -> Any:
         target = os.path.join(state, "octavia.sqlite")
         shutil.copyfile(template["sqlite_template"], target)
         return db_api.make_engine(f"sqlite:///{target}")
-    engine = db_api.make_engine(template["pg_url"])
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(template["tables"]) + " CASCADE"))
+    engine = db_api.make_engine(template["server_url"])
+    databases.empty_tables(engine, template["tables"])
     return engine
 
 
