@@ -30,7 +30,8 @@ def outage(state_dir: str, migrated_template: dict[str, Any]) -> Iterator[Outage
         made = SqliteWriteLock(os.path.join(state_dir, "octavia.sqlite"))
     else:
         url = make_url(migrated_template["server_url"])
-        made = CuttableProxy(url.host or "127.0.0.1", url.port or DEFAULT_PORTS[url.get_backend_name()])
+        backend = url.get_backend_name()
+        made = CuttableProxy(url.host or "127.0.0.1", url.port or DEFAULT_PORTS[backend], backend)
     try:
         yield made
     finally:

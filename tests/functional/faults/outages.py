@@ -1,5 +1,6 @@
 """Real database outages a test can start and end: a SQLite write lock held by another
-process, or a TCP proxy between the service and PostgreSQL that the test cuts.
+process, or a TCP proxy between the service and its database server (PostgreSQL, MySQL) that
+the test cuts.
 
 Both are what production sees: another process (a backup, a migration, a stuck
 writer) holding SQLite's write lock, or the network path to the database server gone.
@@ -82,9 +83,8 @@ class CuttableProxy:
     """A loopback TCP proxy to `target`; `cut()` drops every connection and refuses new
     ones (the port is closed), `restore()` listens on the same port again."""
 
-    name = "postgresql"
-
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, name: str = "postgresql") -> None:
+        self.name = name
         self.target = (target_host, target_port)
         self._lock = threading.Lock()
         self._pairs: list[tuple[socket.socket, socket.socket]] = []

@@ -2,8 +2,8 @@
 
 The worker reads an amphora or a load balancer, talks to the amphora for seconds
 inside that session, then leaves it: a read keeps what it read, a write fails (its
-commit never reached the server) and leaves nothing behind. Only PostgreSQL drops a
-connection; a SQLite write lock does not touch readers.
+commit never reached the server) and leaves nothing behind. Only a database server
+(PostgreSQL, MySQL) drops a connection; a SQLite write lock does not touch readers.
 """
 
 from __future__ import annotations

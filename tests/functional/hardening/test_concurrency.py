@@ -1,6 +1,6 @@
 """Many clients at once over real HTTP (uvicorn, one DB connection per request).
 
-Runs on SQLite and, with OCTAVIA_TEST_DB_URL, on PostgreSQL. Each round releases 50
+Runs on SQLite and, with OCTAVIA_TEST_DB_URL, on PostgreSQL or MySQL. Each round releases 50
 threads through a barrier; every thread has a bounded join, so a deadlock fails the
 test instead of hanging it.
 """
@@ -173,16 +173,25 @@ def _request_into(out: list[httpx.Response], http: httpx.Client, method: str, pa
 
 
 def _wait_until_blocked(engine: Any, holder: Any) -> None:
-    """PostgreSQL: until some backend waits on `holder`'s locks. SQLite shows no waiters: a pause."""
-    if engine.dialect.name != "postgresql":
+    """Until the request waits on `holder`'s lock on the load balancer row. PostgreSQL names
+    the blocking backend. MariaDB's lock tables miss some waits, so there: until another
+    connection of this database runs the UPDATE of load_balancer that the holder's row
+    lock holds up. SQLite shows no waiters: a pause."""
+    if engine.dialect.name == "postgresql":
+        me = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        waiting = text("SELECT count(*) FROM pg_stat_activity WHERE :me = ANY(pg_blocking_pids(pid))")
+    elif engine.dialect.name == "mysql":
+        me = holder.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+        waiting = text("SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE()"
+                       " AND id NOT IN (:me, CONNECTION_ID()) AND command = 'Query'"
+                       " AND info LIKE 'UPDATE load\\_balancer %'")
+    else:
         time.sleep(0.3)
         return
-    pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
     deadline = time.monotonic() + 10
     with engine.connect() as conn:
         while time.monotonic() < deadline:
-            if conn.execute(waiting, {"pid": pid}).scalar_one():
+            if conn.execute(waiting, {"me": me}).scalar_one():
                 return
             conn.rollback()
             time.sleep(0.01)

@@ -1,7 +1,7 @@
 """Rows and a live receiver for the health manager's functional tests.
 
-The database is the shared `db` fixture (migrated SQLite, or a PostgreSQL schema
-when OCTAVIA_TEST_DB_URL is set), so the SQL runs on both.
+The database is the shared `db` fixture (migrated SQLite, or a PostgreSQL or MySQL schema
+when OCTAVIA_TEST_DB_URL is set), so the SQL runs on each.
 """
 
 from __future__ import annotations
