@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck system-packages postgres rabbitmq sample-config migration bench soak clean
+.PHONY: run test test-fast lint typecheck system-packages postgres mysql rabbitmq sample-config migration bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ postgres:
 rabbitmq:
 	@./tools/start-rabbitmq.sh
 
-test: $(STAMP) system-packages postgres rabbitmq
+mysql:
+	@./tools/start-mysql.sh
+
+test: $(STAMP) system-packages postgres mysql rabbitmq
 	./tools/run-tests.sh
 
 test-fast: $(STAMP)
