@@ -11,7 +11,7 @@ back to ACTIVE.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from octavia.common import constants as c
 
@@ -52,26 +52,27 @@ def locked_ids(message: Message, target_kind: str) -> set[str]:
     return {record["id"] for kind in parents for record in message.get(kind, [])}
 
 
-def load_balancer_error(lb_id: str, pending: dict[str, list[tuple[str, str]]]) -> Message:
+Pending = dict[str, list[tuple[str, str]]]
+
+
+def load_balancer_error(lb_id: str, pending: Pending) -> Message:
     """LB ERROR; every child still PENDING_* (e.g. a create's subtree) ERROR too, never stuck."""
-    message: Message = {"loadbalancers": [{"id": lb_id, "provisioning_status": c.ERROR}]}
-    for kind, children in pending.items():
-        if children:
-            message[kind] = [{"id": object_id, "provisioning_status": c.ERROR} for object_id, _ in children]
-    return message
+    return _lb_and_children(lb_id, c.ERROR, pending, lambda _status: c.ERROR)
 
 
-def pending_done(lb_id: str, pending: dict[str, list[tuple[str, str]]]) -> Message:
+def pending_done(lb_id: str, pending: Pending) -> Message:
     """LB ACTIVE and every PENDING_* child where its operation was going: deleted ones
     DELETED (the row goes), created or updated ones ACTIVE. Operating statuses stay the
     health manager's."""
-    message: Message = {"loadbalancers": [{"id": lb_id, "provisioning_status": c.ACTIVE}]}
+    return _lb_and_children(lb_id, c.ACTIVE, pending,
+                            lambda status: c.DELETED if status == c.PENDING_DELETE else c.ACTIVE)
+
+
+def _lb_and_children(lb_id: str, lb_status: str, pending: Pending,
+                     child_status: Callable[[str], str]) -> Message:
+    message: Message = {"loadbalancers": [{"id": lb_id, "provisioning_status": lb_status}]}
     for kind, children in pending.items():
         if children:
-            message[kind] = [{"id": object_id, "provisioning_status": _where_going(status)}
+            message[kind] = [{"id": object_id, "provisioning_status": child_status(status)}
                              for object_id, status in children]
     return message
-
-
-def _where_going(pending_status: str) -> str:
-    return c.DELETED if pending_status == c.PENDING_DELETE else c.ACTIVE

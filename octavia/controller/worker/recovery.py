@@ -54,7 +54,7 @@ def resume_interrupted(worker: ControllerWorker) -> int:
 
 def _resume(worker: ControllerWorker, lb_id: str, status: str) -> None:
     if status == c.PENDING_CREATE:
-        for amphora_id in store.amphora_statuses(lb_id):
+        for amphora_id in store.undeleted_amphora_ids(lb_id):
             amphora_tasks.retire_amphora(amphora_id)
         worker.create_load_balancer(lb_id, availability_zone=store.availability_zone_metadata(lb_id))
     elif status == c.PENDING_DELETE:

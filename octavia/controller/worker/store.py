@@ -224,15 +224,10 @@ def live_amphora_ids(lb_id: str) -> list[str]:
         ).scalars())
 
 
-@_rides_out_outages
 def undeleted_amphora_ids(lb_id: str) -> list[str]:
     """Amphorae of the LB not yet DELETED, including those a failed retire left in
     PENDING_DELETE: deleting the LB must not leave them running."""
-    with session_scope() as session:
-        return list(session.execute(
-            select(M.Amphora.id).where(M.Amphora.load_balancer_id == lb_id, M.Amphora.status != c.DELETED)
-            .order_by(M.Amphora.created_at)
-        ).scalars())
+    return list(amphora_statuses(lb_id))
 
 
 @_rides_out_outages
@@ -294,11 +289,12 @@ def interrupted_load_balancers(providers: Collection[str]) -> list[tuple[str, st
 
 @_rides_out_outages
 def amphora_statuses(lb_id: str) -> dict[str, str]:
-    """id -> status of the LB's amphorae that are not DELETED."""
+    """id -> status of the LB's amphorae that are not DELETED, oldest first."""
     with session_scope() as session:
         rows = session.execute(
             select(M.Amphora.id, M.Amphora.status)
             .where(M.Amphora.load_balancer_id == lb_id, M.Amphora.status != c.DELETED)
+            .order_by(M.Amphora.created_at)
         ).all()
     return {row[0]: row[1] for row in rows}
 
