@@ -33,21 +33,6 @@ def usage(pid: int) -> Usage:
     return Usage(rss, fds, 1)
 
 
-def pids_naming(text: str) -> list[int]:
-    """Processes whose command line contains `text`."""
-    needle = text.encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if needle in cmdline.read():
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
 def total(pids: list[int]) -> Usage:
     result = NOTHING
     for pid in pids:

@@ -28,6 +28,7 @@ import pytest
 from octavia.common.config import CONF
 from octavia.network import netns
 from tests.integration.e2e.harness import AllInOne, ApiError, populated_lb_body, wait_for
+from tests.integration.e2e.host import pids_naming
 from tests.integration.e2e.traffic import LoadLoop, NamedBackend
 from tests.soak import processes
 from tests.soak.processes import Usage
@@ -171,7 +172,7 @@ def _service_usage(aio: AllInOne, resident: str) -> dict[str, Usage]:
     assert aio.process is not None
     amp_dir = aio.state_path / "amphorae" / resident
     agent = int((amp_dir / "agent.pid").read_text())
-    haproxy = [pid for pid in processes.pids_naming(str(amp_dir / "lbs")) if pid != agent]
+    haproxy = [pid for pid in pids_naming(str(amp_dir / "lbs")) if pid != agent]
     master = min(haproxy) if haproxy else 0
     return {
         "all-in-one": processes.usage(aio.process.pid),

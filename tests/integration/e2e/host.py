@@ -12,7 +12,8 @@ from octavia.network import local as local_network
 from octavia.network import netns
 
 
-def _processes_naming(text: str) -> list[int]:
+def pids_naming(text: str) -> list[int]:
+    """Processes whose command line contains `text`."""
     needle = text.encode()
     found = []
     for entry in os.listdir("/proc"):
@@ -42,10 +43,11 @@ def amphora_pids(state_path: Path, amphora_id: str) -> list[int]:
     """The amphora's agent and HAProxy processes (read before deleting it)."""
     amp_dir = state_path / "amphorae" / amphora_id
     agent = int((amp_dir / "agent.pid").read_text())
-    return [agent, *_processes_naming(str(amp_dir))]
+    return [agent, *pids_naming(str(amp_dir))]
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Running (not a zombie)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
@@ -60,7 +62,7 @@ def amphora_leftovers(state_path: Path, amphora_id: str, vrrp_port_id: str | Non
     left = []
     if os.path.exists(amp_dir):
         left.append(f"directory {amp_dir}")
-    alive = set(_processes_naming(amp_dir)) | {pid for pid in pids if _alive(pid)}
+    alive = set(pids_naming(amp_dir)) | {pid for pid in pids if pid_alive(pid)}
     left += [f"process {pid}" for pid in sorted(alive)]
     left += [f"base path link {path}" for path in _links_to(amp_dir, paths.link_directory())]
     if mode == "netns":

@@ -24,6 +24,7 @@ from typing import Any
 
 from octavia.network import netns
 from tests.integration.e2e.harness import AllInOne, populated_lb_body, wait_for
+from tests.integration.e2e.host import pid_alive
 from tests.integration.e2e.traffic import NamedBackend
 
 REPO_ROOT = str(Path(__file__).resolve().parents[3])
@@ -123,14 +124,6 @@ def local_amphora(aio: AllInOne, lb_id: str) -> LocalAmphora:
     directory = aio.state_path / "amphorae" / record["compute_id"]
     state: dict[str, Any] = json.loads((directory / "compute.json").read_text())
     return LocalAmphora(record["id"], directory, record["lb_network_ip"], state.get("namespace"))
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.integration.e2e.harness import wait_for
+from tests.integration.e2e.host import pid_alive
 from tests.integration.e2e.traffic import NamedBackend, answers
 from tests.integration.faults import harness
 from tests.integration.faults.harness import AGENT_GIVE_UP_S, FaultAllInOne, LocalAmphora
@@ -93,7 +94,7 @@ def test_broken_agent_fails_the_flow_in_time_and_failover_repairs(
     print(f"{aio.mode} agent {fault}: failover repaired the load balancer in {repaired_in:.1f} s")
     assert replacement.id != amphora.id
     assert not amphora.directory.exists()
-    assert harness.pid_alive(replacement.agent_pid)
+    assert pid_alive(replacement.agent_pid)
     assert answers(vip, 4) == collections.Counter({"b1": 2, "b2": 2})
     # And the repaired load balancer takes changes again.
     aio.call("PUT", f"/v2/lbaas/loadbalancers/{lb_id}", json={"loadbalancer": {"description": "repaired"}})
